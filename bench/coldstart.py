@@ -390,22 +390,29 @@ def measure(args, transport: str, emu: RuntimeApiEmulator) -> dict:
     return table
 
 
-def round_trips(args, emu, moto: Moto, subs: list[Subject]) -> dict:
-    """One untimed run per subject through the recording proxy."""
+def round_trips(args, emu, moto: Moto, subs: list[Subject], passes: int = 3) -> dict:
+    """Untimed runs through the recording proxy; the worst pass is reported."""
     proxy = RecordingProxy(moto.port)
-    out = {}
+    out: dict[str, dict] = {}
     try:
-        for s in subs:
-            if s.event == "none":
-                continue
-            proxy.calls = []
-            r = run_one(emu, moto, s, f"rtt-{slug(s.name)}", endpoint=proxy.endpoint)
-            cs = r["_cs"]
-            init = [c for c in proxy.calls if cs.first_next_at and c.end <= cs.first_next_at]
-            inv = [c for c in proxy.calls if cs.event_sent_at and c.start >= cs.event_sent_at]
-            out[s.name] = {"calls_init": [c.target for c in init],
-                           "calls_invoke": [c.target for c in sorted(inv, key=lambda c: c.start)],
-                           "sequential_invoke": sequential_depth(inv)}
+        for n in range(passes):
+            for s in subs:
+                if s.event == "none":
+                    continue
+                proxy.calls = []
+                r = run_one(emu, moto, s, f"rtt-{slug(s.name)}-{n}", endpoint=proxy.endpoint)
+                cs = r["_cs"]
+                calls = sorted(proxy.calls, key=lambda c: c.start)
+                init = [c for c in calls if cs.first_next_at and c.end <= cs.first_next_at]
+                inv = [c for c in calls if cs.event_sent_at and c.start >= cs.event_sent_at]
+                row = {"calls_init": [c.target for c in init],
+                       "calls_invoke": [c.target for c in inv],
+                       "sequential_invoke": sequential_depth(inv),
+                       "timeline_ms": [(c.target, round((c.start - cs.spawned_at) / 1e6, 2),
+                                        round((c.end - cs.spawned_at) / 1e6, 2)) for c in calls]}
+                prev = out.get(s.name)
+                if prev is None or row["sequential_invoke"] > prev["sequential_invoke"]:
+                    out[s.name] = row
     finally:
         proxy.shutdown()
     return out
