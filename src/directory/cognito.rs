@@ -1,0 +1,235 @@
+//! The SDK adapters: `Directory` over the Cognito user-pool API and `SecretStore` over
+//! Secrets Manager. Only this file touches SDK types or the password's plaintext.
+
+use aws_sdk_cognitoidentityprovider::types::UserStatusType;
+use aws_sdk_cognitoidentityprovider::Client as CognitoClient;
+use aws_sdk_secretsmanager::Client as SecretsClient;
+
+use super::{Directory, SecretStore, TargetUser, UserStatus};
+use crate::error::{sanitise_message, AppError};
+use crate::request::Password;
+use crate::upstream::map_sdk_error;
+
+/// Pages of `AdminListGroupsForUser` read before giving up (60 groups a page).
+const MAX_GROUP_PAGES: usize = 10;
+
+/// Cognito through the function's execution role.
+#[derive(Debug, Clone)]
+pub struct CognitoDirectory {
+    client: CognitoClient,
+}
+
+impl CognitoDirectory {
+    pub fn new(client: CognitoClient) -> Self {
+        Self { client }
+    }
+
+    /// `DescribeUserPool`: proves the pool id and the role at init, and leaves a warm
+    /// TLS connection in the pool for the first request.
+    pub async fn describe_pool(&self, pool_id: &str) -> Result<(), AppError> {
+        self.client
+            .describe_user_pool()
+            .user_pool_id(pool_id)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| map_sdk_error("DescribeUserPool", e, |_, _| None))
+    }
+}
+
+/// Cognito errors whose meaning depends on the call's purpose.
+fn cognito_errors(code: &str, message: &str) -> Option<AppError> {
+    match code {
+        "UserNotFoundException" => Some(AppError::UserNotFound),
+        "InvalidPasswordException" => Some(AppError::InvalidPassword(sanitise_message(message))),
+        "InvalidParameterException" => Some(AppError::InvalidParameter(sanitise_message(message))),
+        _ => None,
+    }
+}
+
+impl Directory for CognitoDirectory {
+    async fn list_groups(&self, pool_id: &str, username: &str) -> Result<Vec<String>, AppError> {
+        let mut groups = Vec::new();
+        let mut next_token = None;
+        for _ in 0..MAX_GROUP_PAGES {
+            let page = self
+                .client
+                .admin_list_groups_for_user()
+                .user_pool_id(pool_id)
+                .username(username)
+                .limit(60)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|e| map_sdk_error("AdminListGroupsForUser", e, cognito_errors))?;
+            groups.extend(page.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)));
+            next_token = page.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                return Ok(groups);
+            }
+        }
+        Err(AppError::Internal {
+            detail: format!("AdminListGroupsForUser: more than {MAX_GROUP_PAGES} pages of groups"),
+        })
+    }
+
+    async fn get_user(&self, pool_id: &str, username: &str) -> Result<TargetUser, AppError> {
+        let user = self
+            .client
+            .admin_get_user()
+            .user_pool_id(pool_id)
+            .username(username)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error("AdminGetUser", e, cognito_errors))?;
+        let status = match user.user_status() {
+            Some(UserStatusType::Confirmed) => UserStatus::Confirmed,
+            Some(UserStatusType::ForceChangePassword) => UserStatus::ForceChangePassword,
+            Some(UserStatusType::ExternalProvider) => UserStatus::ExternalProvider,
+            Some(other) => UserStatus::Other(other.as_str().to_owned()),
+            None => UserStatus::Other("UNKNOWN".into()),
+        };
+        let sub = user
+            .user_attributes()
+            .iter()
+            .find(|a| a.name() == "sub")
+            .and_then(|a| a.value().map(str::to_owned));
+        Ok(TargetUser { status, sub })
+    }
+
+    async fn set_password(
+        &self,
+        pool_id: &str,
+        username: &str,
+        password: &Password,
+        permanent: bool,
+    ) -> Result<(), AppError> {
+        self.client
+            .admin_set_user_password()
+            .user_pool_id(pool_id)
+            .username(username)
+            .password(password.expose_to_cognito())
+            .permanent(permanent)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| map_sdk_error("AdminSetUserPassword", e, cognito_errors))
+    }
+
+    async fn global_sign_out(&self, pool_id: &str, username: &str) -> Result<(), AppError> {
+        self.client
+            .admin_user_global_sign_out()
+            .user_pool_id(pool_id)
+            .username(username)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| map_sdk_error("AdminUserGlobalSignOut", e, cognito_errors))
+    }
+}
+
+/// Secrets Manager through the function's execution role.
+#[derive(Debug, Clone)]
+pub struct SecretsManagerStore {
+    client: SecretsClient,
+}
+
+impl SecretsManagerStore {
+    pub fn new(client: SecretsClient) -> Self {
+        Self { client }
+    }
+}
+
+fn secret_errors(code: &str, _message: &str) -> Option<AppError> {
+    match code {
+        "ResourceNotFoundException" => Some(AppError::invalid("passwordSecretId", "no such secret")),
+        "InvalidRequestException" | "InvalidParameterException" => Some(AppError::invalid(
+            "passwordSecretId",
+            "the secret cannot be read (deleted or disabled?)",
+        )),
+        "DecryptionFailure" => Some(AppError::Configuration {
+            detail: "GetSecretValue: DecryptionFailure (KMS key policy?)".into(),
+        }),
+        _ => None,
+    }
+}
+
+impl SecretStore for SecretsManagerStore {
+    async fn password(&self, secret_id: &str) -> Result<Password, AppError> {
+        let output = self
+            .client
+            .get_secret_value()
+            .secret_id(secret_id)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error("GetSecretValue", e, secret_errors))?;
+        let text = output
+            .secret_string()
+            .ok_or_else(|| AppError::invalid("passwordSecretId", "the secret has no SecretString"))?;
+        password_from_secret_string(text.to_owned())
+    }
+}
+
+/// A secret holds either the bare password or a JSON object with a `password` key
+/// (the shape the console's "key/value" editor writes).
+fn password_from_secret_string(text: String) -> Result<Password, AppError> {
+    let field = "passwordSecretId";
+    if !text.trim_start().starts_with('{') {
+        return Password::parse(text, field);
+    }
+    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Err(AppError::invalid(
+            field,
+            "the secret is neither a password nor a JSON object",
+        ));
+    };
+    // Zero the raw JSON (it holds the password) instead of leaving it to the allocator.
+    drop(secrecy::SecretString::from(text));
+    match object.remove("password") {
+        Some(serde_json::Value::String(password)) => Password::parse(password, field),
+        _ => Err(AppError::invalid(
+            field,
+            "the secret's JSON has no string \"password\" key",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_strings_hold_a_bare_password_or_a_json_password_key() {
+        assert!(password_from_secret_string("Bare-Passw0rd".into()).is_ok());
+        assert!(password_from_secret_string(r#"{"password":"Json-Passw0rd","note":"x"}"#.into()).is_ok());
+        for bad in [r#"{"pass":"x"}"#, r#"{"password":1}"#, "{not json", "short"] {
+            let err = password_from_secret_string(bad.into()).unwrap_err();
+            assert!(err.to_string().starts_with("passwordSecretId: "), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn cognito_validation_errors_pass_their_sanitised_message_on() {
+        let err = cognito_errors(
+            "InvalidPasswordException",
+            "Password did not conform with policy:\n too short",
+        )
+        .unwrap();
+        assert_eq!(
+            (err.code(), err.to_string().as_str()),
+            ("InvalidPassword", "Password did not conform with policy: too short")
+        );
+        assert_eq!(
+            cognito_errors("UserNotFoundException", "").unwrap().code(),
+            "UserNotFound"
+        );
+        assert_eq!(
+            cognito_errors("InvalidParameterException", "x").unwrap().code(),
+            "InvalidParameter"
+        );
+        assert!(
+            cognito_errors("TooManyRequestsException", "").is_none(),
+            "left to the shared mapping"
+        );
+    }
+}

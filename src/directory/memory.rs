@@ -1,0 +1,109 @@
+//! An in-memory twin of the user pool for unit tests of the handler's decisions: users with a
+//! status, a `sub` and groups; every call recorded; any operation can be made to fail.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::{Directory, SecretStore, TargetUser, UserStatus};
+use crate::error::AppError;
+use crate::request::Password;
+
+#[derive(Debug, Clone)]
+pub struct MemoryUser {
+    pub status: UserStatus,
+    pub sub: String,
+    pub groups: Vec<String>,
+    pub password: Option<String>,
+}
+
+/// Builds the error an injected failure returns.
+pub type Failure = fn() -> AppError;
+
+#[derive(Default)]
+pub struct MemoryDirectory {
+    users: Mutex<HashMap<(String, String), MemoryUser>>,
+    calls: Mutex<Vec<String>>,
+    failures: Mutex<HashMap<&'static str, Failure>>,
+}
+
+impl MemoryDirectory {
+    pub fn with_user(self, pool: &str, username: &str, status: UserStatus, groups: &[&str]) -> Self {
+        let user = MemoryUser {
+            status,
+            sub: format!("sub-{username}"),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            password: None,
+        };
+        self.users.lock().unwrap().insert((pool.into(), username.into()), user);
+        self
+    }
+
+    /// Makes every call of `operation` (e.g. "AdminSetUserPassword") fail with `err()`.
+    pub fn failing(self, operation: &'static str, err: Failure) -> Self {
+        self.failures.lock().unwrap().insert(operation, err);
+        self
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    pub fn user(&self, pool: &str, username: &str) -> Option<MemoryUser> {
+        self.users.lock().unwrap().get(&(pool.into(), username.into())).cloned()
+    }
+
+    fn call(&self, operation: &'static str, pool: &str, username: &str) -> Result<MemoryUser, AppError> {
+        self.calls.lock().unwrap().push(format!("{operation} {username}"));
+        if let Some(err) = self.failures.lock().unwrap().get(operation) {
+            return Err(err());
+        }
+        self.user(pool, username).ok_or(AppError::UserNotFound)
+    }
+}
+
+impl Directory for MemoryDirectory {
+    async fn list_groups(&self, pool_id: &str, username: &str) -> Result<Vec<String>, AppError> {
+        self.call("AdminListGroupsForUser", pool_id, username).map(|u| u.groups)
+    }
+
+    async fn get_user(&self, pool_id: &str, username: &str) -> Result<TargetUser, AppError> {
+        self.call("AdminGetUser", pool_id, username).map(|u| TargetUser {
+            status: u.status,
+            sub: Some(u.sub),
+        })
+    }
+
+    async fn set_password(
+        &self,
+        pool_id: &str,
+        username: &str,
+        password: &Password,
+        permanent: bool,
+    ) -> Result<(), AppError> {
+        self.call("AdminSetUserPassword", pool_id, username)?;
+        let mut users = self.users.lock().unwrap();
+        let user = users
+            .get_mut(&(pool_id.into(), username.into()))
+            .expect("checked above");
+        user.password = Some(password.expose_to_cognito().to_owned());
+        user.status = UserStatus::after_set(permanent);
+        Ok(())
+    }
+
+    async fn global_sign_out(&self, pool_id: &str, username: &str) -> Result<(), AppError> {
+        self.call("AdminUserGlobalSignOut", pool_id, username).map(drop)
+    }
+}
+
+/// Secrets by id; a missing id is Secrets Manager's "no such secret".
+#[derive(Default)]
+pub struct MemorySecrets(pub HashMap<String, String>);
+
+impl SecretStore for MemorySecrets {
+    async fn password(&self, secret_id: &str) -> Result<Password, AppError> {
+        match self.0.get(secret_id) {
+            Some(value) => Password::parse(value.clone(), "passwordSecretId"),
+            None => Err(AppError::invalid("passwordSecretId", "no such secret")),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! The Cognito port: the few user-pool operations the function needs, in domain types, so
+//! the decision logic never sees the SDK. `cognito` is the real adapter; `memory` the twin
+//! the unit tests use.
+
+use std::future::Future;
+
+use crate::error::AppError;
+use crate::request::Password;
+
+pub mod cognito;
+#[cfg(test)]
+pub mod memory;
+
+/// Every IAM action the function's code can call. The template grants exactly these
+/// (`tests/template_iam.rs` holds them to it).
+pub const IAM_ACTIONS: &[&str] = &[
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminListGroupsForUser",
+    "cognito-idp:AdminUserGlobalSignOut",
+    "cognito-idp:DescribeUserPool",
+    "secretsmanager:GetSecretValue",
+];
+
+/// A Cognito user status, as far as the rules care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserStatus {
+    Confirmed,
+    ForceChangePassword,
+    /// Signs in through a federated identity provider.
+    ExternalProvider,
+    Other(String),
+}
+
+impl UserStatus {
+    /// Cognito's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Confirmed => "CONFIRMED",
+            Self::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
+            Self::ExternalProvider => "EXTERNAL_PROVIDER",
+            Self::Other(status) => status,
+        }
+    }
+
+    /// The status Cognito gives a user after `AdminSetUserPassword`.
+    pub fn after_set(permanent: bool) -> Self {
+        if permanent {
+            Self::Confirmed
+        } else {
+            Self::ForceChangePassword
+        }
+    }
+}
+
+/// What `AdminGetUser` tells the rules about the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetUser {
+    pub status: UserStatus,
+    pub sub: Option<String>,
+}
+
+/// The user-pool operations. Errors are already `AppError`s with the table's codes.
+pub trait Directory {
+    /// Group names of `username` in `pool_id` (all pages).
+    fn list_groups(&self, pool_id: &str, username: &str) -> impl Future<Output = Result<Vec<String>, AppError>> + Send;
+
+    fn get_user(&self, pool_id: &str, username: &str) -> impl Future<Output = Result<TargetUser, AppError>> + Send;
+
+    fn set_password(
+        &self,
+        pool_id: &str,
+        username: &str,
+        password: &Password,
+        permanent: bool,
+    ) -> impl Future<Output = Result<(), AppError>> + Send;
+
+    /// Revokes the user's refresh tokens.
+    fn global_sign_out(&self, pool_id: &str, username: &str) -> impl Future<Output = Result<(), AppError>> + Send;
+}
+
+/// Where `passwordSecretId` is resolved.
+pub trait SecretStore {
+    /// The secret's `SecretString`: the password itself, or JSON with a `password` key.
+    fn password(&self, secret_id: &str) -> impl Future<Output = Result<Password, AppError>> + Send;
+}

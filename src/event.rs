@@ -1,0 +1,432 @@
+//! Entry shapes: an API Gateway REST (v1) or HTTP API (v2) proxy event, or a direct invocation,
+//! told apart by shape and turned into typed parts. Nothing past this module sees the raw event.
+
+use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
+use base64::Engine;
+use http::Method;
+use serde_json::{Map, Value};
+
+use crate::auth::{parse_groups_claim, ApiCaller, GroupClaimFormat};
+use crate::error::AppError;
+use crate::json::{parse_strict, JsonError};
+use crate::request::{Username, MAX_BODY_BYTES};
+
+/// How the function was invoked; decides the response format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryShape {
+    RestApi,
+    HttpApi,
+    Direct,
+}
+
+impl EntryShape {
+    /// The `entry` value in the audit record.
+    pub fn audit_name(self) -> &'static str {
+        match self {
+            Self::RestApi => "rest",
+            Self::HttpApi => "http",
+            Self::Direct => "direct",
+        }
+    }
+
+    /// The `EntryShape` metric dimension value.
+    pub fn metric_name(self) -> &'static str {
+        match self {
+            Self::RestApi => "RestApi",
+            Self::HttpApi => "HttpApi",
+            Self::Direct => "Direct",
+        }
+    }
+
+    pub fn is_api(self) -> bool {
+        self != Self::Direct
+    }
+}
+
+/// What API Gateway tells us about the request and its caller.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiContext {
+    pub request_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub caller: ApiCaller,
+}
+
+/// The request part, still to be validated by `request`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RequestInput {
+    Api {
+        path_username: Option<String>,
+        body: Map<String, Value>,
+    },
+    Direct(Map<String, Value>),
+}
+
+/// An event taken apart. `api` is set whenever the event had a readable API Gateway context,
+/// even if its body is bad, so the audit line can still name the caller.
+#[derive(Debug)]
+pub struct ParsedEvent {
+    pub shape: EntryShape,
+    pub api: Option<ApiContext>,
+    /// The target as given, for the audit line, before validation.
+    pub target_hint: Option<String>,
+    pub input: Result<RequestInput, AppError>,
+}
+
+impl ParsedEvent {
+    fn refused(shape: EntryShape, err: AppError) -> Self {
+        Self {
+            shape,
+            api: None,
+            target_hint: None,
+            input: Err(err),
+        }
+    }
+}
+
+/// Takes a raw event apart. Never fails: a bad event becomes a `ParsedEvent` whose `input` is
+/// the error, in the shape the caller will understand.
+pub fn parse_event(raw: &str) -> ParsedEvent {
+    let value = match parse_strict(raw) {
+        Ok(value) => value,
+        Err(err @ JsonError::DuplicateKey) => {
+            // Only to answer in the caller's format; nothing else is read from this event.
+            let shape = serde_json::from_str::<Value>(raw)
+                .map(|v| shape_of(&v))
+                .unwrap_or(EntryShape::Direct);
+            return ParsedEvent::refused(shape, AppError::invalid("event", err));
+        }
+        Err(err) => return ParsedEvent::refused(EntryShape::Direct, AppError::invalid("event", err)),
+    };
+    match shape_of(&value) {
+        EntryShape::RestApi => parse_rest(value),
+        EntryShape::HttpApi => parse_http(value),
+        EntryShape::Direct => match value {
+            Value::Object(payload) => {
+                let target_hint = payload.get("username").and_then(Value::as_str).map(audit_label);
+                let input = if payload.contains_key("requestContext") {
+                    Err(AppError::invalid(
+                        "event",
+                        "is neither an API Gateway REST (v1) or HTTP API (v2) event nor a direct invocation",
+                    ))
+                } else {
+                    Ok(RequestInput::Direct(payload))
+                };
+                ParsedEvent {
+                    shape: EntryShape::Direct,
+                    api: None,
+                    target_hint,
+                    input,
+                }
+            }
+            _ => ParsedEvent::refused(EntryShape::Direct, AppError::invalid("event", "must be a JSON object")),
+        },
+    }
+}
+
+fn shape_of(value: &Value) -> EntryShape {
+    let Some(object) = value.as_object() else {
+        return EntryShape::Direct;
+    };
+    if !object.get("requestContext").is_some_and(Value::is_object) {
+        return EntryShape::Direct;
+    }
+    if object.get("version").and_then(Value::as_str) == Some("2.0") {
+        EntryShape::HttpApi
+    } else if object.contains_key("httpMethod") {
+        EntryShape::RestApi
+    } else {
+        EntryShape::Direct
+    }
+}
+
+fn parse_rest(value: Value) -> ParsedEvent {
+    let shape = EntryShape::RestApi;
+    let Ok(event) = serde_json::from_value::<ApiGatewayProxyRequest>(value) else {
+        return ParsedEvent::refused(
+            shape,
+            AppError::invalid("event", "does not match the API Gateway REST API (v1) shape"),
+        );
+    };
+    let context = event.request_context;
+    let claims = context.authorizer.fields.get("claims").and_then(Value::as_object);
+    let claim = |name: &str| claims.and_then(|c| c.get(name)).and_then(Value::as_str);
+    let api = ApiContext {
+        request_id: context.request_id.as_deref().map(audit_label),
+        source_ip: context.identity.source_ip.as_deref().map(audit_label),
+        user_agent: context.identity.user_agent.as_deref().map(audit_label),
+        caller: caller_from_claims(claim, GroupClaimFormat::CommaSeparated),
+    };
+    api_event(
+        shape,
+        api,
+        &event.http_method,
+        event.path_parameters.get("username"),
+        event.body,
+        event.is_base64_encoded,
+    )
+}
+
+fn parse_http(value: Value) -> ParsedEvent {
+    let shape = EntryShape::HttpApi;
+    let Ok(event) = serde_json::from_value::<ApiGatewayV2httpRequest>(value) else {
+        return ParsedEvent::refused(
+            shape,
+            AppError::invalid("event", "does not match the API Gateway HTTP API (v2) shape"),
+        );
+    };
+    let context = event.request_context;
+    let claims = context
+        .authorizer
+        .and_then(|a| a.jwt)
+        .map(|jwt| jwt.claims)
+        .unwrap_or_default();
+    let claim = |name: &str| claims.get(name).map(String::as_str);
+    let api = ApiContext {
+        request_id: context.request_id.as_deref().map(audit_label),
+        source_ip: context.http.source_ip.as_deref().map(audit_label),
+        user_agent: context.http.user_agent.as_deref().map(audit_label),
+        caller: caller_from_claims(claim, GroupClaimFormat::Bracketed),
+    };
+    api_event(
+        shape,
+        api,
+        &context.http.method,
+        event.path_parameters.get("username"),
+        event.body,
+        event.is_base64_encoded,
+    )
+}
+
+fn api_event(
+    shape: EntryShape,
+    api: ApiContext,
+    method: &Method,
+    path_username: Option<&String>,
+    body: Option<String>,
+    is_base64_encoded: bool,
+) -> ParsedEvent {
+    let target_hint = path_username.map(|u| audit_label(u));
+    let input = if method != Method::PUT {
+        Err(AppError::invalid(
+            "event",
+            "only PUT /users/{username}/password is served",
+        ))
+    } else {
+        decode_body(body, is_base64_encoded).map(|body| RequestInput::Api {
+            path_username: path_username.cloned(),
+            body,
+        })
+    };
+    ParsedEvent {
+        shape,
+        api: Some(api),
+        target_hint,
+        input,
+    }
+}
+
+/// The caller from the authorizer's claims; anything missing or malformed stays `None`.
+fn caller_from_claims<'a>(claim: impl Fn(&str) -> Option<&'a str>, format: GroupClaimFormat) -> ApiCaller {
+    let printable = |s: &&str| !s.is_empty() && s.len() <= 512 && !s.chars().any(char::is_control);
+    ApiCaller {
+        username: claim("cognito:username")
+            .filter(|u| Username::parse(u).is_ok())
+            .map(str::to_owned),
+        sub: claim("sub").filter(printable).map(str::to_owned),
+        issuer: claim("iss").filter(printable).map(str::to_owned),
+        groups: claim("cognito:groups").and_then(|raw| parse_groups_claim(raw, format)),
+    }
+}
+
+/// The body as a JSON object: base64-decoded if flagged, at most `MAX_BODY_BYTES`, UTF-8,
+/// strict JSON.
+fn decode_body(body: Option<String>, is_base64_encoded: bool) -> Result<Map<String, Value>, AppError> {
+    let body = body
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| AppError::invalid("body", "is required"))?;
+    let too_large = || AppError::invalid("body", format!("must be at most {MAX_BODY_BYTES} bytes"));
+    let text = if is_base64_encoded {
+        if body.len() > MAX_BODY_BYTES.div_ceil(3) * 4 {
+            return Err(too_large());
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(body.as_bytes())
+            .map_err(|_| AppError::invalid("body", "is flagged base64 but is not valid base64"))?;
+        String::from_utf8(bytes).map_err(|_| AppError::invalid("body", "is not valid UTF-8"))?
+    } else {
+        body
+    };
+    if text.len() > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    match parse_strict(&text) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(AppError::invalid("body", "must be a JSON object")),
+        Err(err) => Err(AppError::invalid("body", err)),
+    }
+}
+
+/// Attacker-controlled text bound for the audit log: bounded, one line. (JSON encoding of the
+/// log line already escapes it; this keeps a hostile value from flooding the trail.)
+pub(crate) fn audit_label(raw: &str) -> String {
+    raw.chars()
+        .take(256)
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ISS: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool1";
+
+    fn rest_event(groups: Value, body: Value) -> Value {
+        json!({
+            "resource": "/users/{username}/password",
+            "path": "/users/bob/password",
+            "httpMethod": "PUT",
+            "headers": {"content-type": "application/json"},
+            "pathParameters": {"username": "bob"},
+            "requestContext": {
+                "requestId": "api-req-1",
+                "httpMethod": "PUT",
+                "identity": {"sourceIp": "203.0.113.7", "userAgent": "portal/1.0"},
+                "authorizer": {"claims": {"cognito:username": "alice", "sub": "sub-alice", "iss": ISS, "cognito:groups": groups}}
+            },
+            "body": body,
+            "isBase64Encoded": false
+        })
+    }
+
+    fn http_event(groups: &str, body: &str, base64: bool) -> Value {
+        json!({
+            "version": "2.0",
+            "routeKey": "PUT /users/{username}/password",
+            "rawPath": "/users/bob/password",
+            "headers": {"content-type": "application/json"},
+            "pathParameters": {"username": "bob"},
+            "requestContext": {
+                "requestId": "api-req-2",
+                "http": {"method": "PUT", "path": "/users/bob/password", "sourceIp": "198.51.100.9", "userAgent": "curl/8"},
+                "authorizer": {"jwt": {"claims": {"cognito:username": "alice", "sub": "sub-alice", "iss": ISS, "cognito:groups": groups}, "scopes": null}}
+            },
+            "body": body,
+            "isBase64Encoded": base64
+        })
+    }
+
+    #[test]
+    fn rest_event_yields_claims_context_and_body() {
+        let parsed =
+            parse_event(&rest_event(json!("admins,editors"), json!("{\"password\":\"Temp-Passw0rd\"}")).to_string());
+        assert_eq!(parsed.shape, EntryShape::RestApi);
+        let api = parsed.api.unwrap();
+        assert_eq!(api.request_id.as_deref(), Some("api-req-1"));
+        assert_eq!(api.source_ip.as_deref(), Some("203.0.113.7"));
+        assert_eq!(api.caller.username.as_deref(), Some("alice"));
+        assert_eq!(api.caller.groups, Some(vec!["admins".to_owned(), "editors".to_owned()]));
+        assert_eq!(parsed.target_hint.as_deref(), Some("bob"));
+        let Ok(RequestInput::Api { path_username, body }) = parsed.input else {
+            panic!("input")
+        };
+        assert_eq!(path_username.as_deref(), Some("bob"));
+        assert_eq!(body.get("password"), Some(&json!("Temp-Passw0rd")));
+    }
+
+    #[test]
+    fn http_event_uses_bracketed_groups_and_decodes_base64_bodies() {
+        let body = base64::engine::general_purpose::STANDARD.encode("{\"password\":\"Temp-Passw0rd\"}");
+        let parsed = parse_event(&http_event("[admins editors]", &body, true).to_string());
+        assert_eq!(parsed.shape, EntryShape::HttpApi);
+        let api = parsed.api.unwrap();
+        assert_eq!(api.caller.groups, Some(vec!["admins".to_owned(), "editors".to_owned()]));
+        assert_eq!(api.user_agent.as_deref(), Some("curl/8"));
+        assert!(matches!(parsed.input, Ok(RequestInput::Api { .. })));
+    }
+
+    #[test]
+    fn a_rest_style_groups_claim_in_an_http_event_grants_nothing() {
+        let parsed = parse_event(&http_event("admins", "{\"password\":\"Temp-Passw0rd\"}", false).to_string());
+        assert_eq!(parsed.api.unwrap().caller.groups, None);
+    }
+
+    #[test]
+    fn direct_payloads_pass_through_as_objects() {
+        let parsed = parse_event(r#"{"username":"bob","password":"Temp-Passw0rd"}"#);
+        assert_eq!(parsed.shape, EntryShape::Direct);
+        assert!(parsed.api.is_none());
+        assert_eq!(parsed.target_hint.as_deref(), Some("bob"));
+        assert!(matches!(parsed.input, Ok(RequestInput::Direct(_))));
+    }
+
+    fn refusal(raw: &str) -> (EntryShape, String) {
+        let parsed = parse_event(raw);
+        let err = parsed.input.expect_err(raw);
+        assert_eq!(err.code(), "InvalidRequest", "{raw}");
+        (parsed.shape, err.to_string())
+    }
+
+    #[test]
+    fn non_objects_and_unknown_shapes_are_typed_errors() {
+        for raw in ["1", "\"x\"", "[]", "null", "", "{", r#"{"requestContext":{}}"#] {
+            let (shape, message) = refusal(raw);
+            assert_eq!(shape, EntryShape::Direct, "{raw}");
+            assert!(message.starts_with("event: "), "{raw}: {message}");
+        }
+    }
+
+    #[test]
+    fn duplicated_claims_are_refused_in_the_callers_format() {
+        let raw = rest_event(json!("admins"), json!("{}")).to_string().replace(
+            "\"cognito:groups\":\"admins\"",
+            "\"cognito:groups\":\"readers\",\"cognito:groups\":\"admins\"",
+        );
+        assert!(raw.contains("readers"), "test setup: {raw}");
+        let (shape, message) = refusal(&raw);
+        assert_eq!(shape, EntryShape::RestApi);
+        assert!(message.contains("duplicated"), "{message}");
+    }
+
+    #[test]
+    fn bad_bodies_are_refused_with_the_reason() {
+        let cases = [
+            (json!(null), "body: is required"),
+            (json!(""), "body: is required"),
+            (json!("[1]"), "body: must be a JSON object"),
+            (json!("{\"password\":1,\"password\":2}"), "body: contains a duplicated"),
+            (json!("not json"), "body: is not valid JSON"),
+            (
+                json!(format!("{{\"password\":\"{}\"}}", "x".repeat(5000))),
+                "body: must be at most 4096 bytes",
+            ),
+        ];
+        for (body, expected) in cases {
+            let (shape, message) = refusal(&rest_event(json!("admins"), body.clone()).to_string());
+            assert_eq!(shape, EntryShape::RestApi);
+            assert!(message.starts_with(expected), "{body}: {message}");
+        }
+        let invalid_utf8 = base64::engine::general_purpose::STANDARD.encode([0x7b, 0xff, 0xfe, 0x7d]);
+        let (_, message) = refusal(&http_event("[admins]", &invalid_utf8, true).to_string());
+        assert_eq!(message, "body: is not valid UTF-8");
+        let (_, message) = refusal(&http_event("[admins]", "%%%", true).to_string());
+        assert!(message.contains("not valid base64"), "{message}");
+    }
+
+    #[test]
+    fn other_methods_are_refused() {
+        let mut event = rest_event(json!("admins"), json!("{}"));
+        event["httpMethod"] = json!("DELETE");
+        event["requestContext"]["httpMethod"] = json!("DELETE");
+        let (_, message) = refusal(&event.to_string());
+        assert!(message.contains("only PUT"), "{message}");
+    }
+
+    #[test]
+    fn audit_labels_are_bounded_single_lines() {
+        assert_eq!(audit_label("a\nb"), "a\u{FFFD}b");
+        assert_eq!(audit_label(&"x".repeat(1000)).chars().count(), 256);
+    }
+}

@@ -1,0 +1,109 @@
+//! CloudWatch Embedded Metric Format: one JSON document per invocation on stdout, which
+//! CloudWatch turns into metrics without an API call. Written by hand because it is one small
+//! document; the `metrics` crate ecosystem would add a dependency tree for it.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Map, Value};
+
+use crate::audit::Outcome;
+use crate::event::EntryShape;
+
+/// The EMF document: the outcome's metric (value 1) with dimension sets for the total, by
+/// entry shape and, for failures, by error code. All dimension values come from fixed sets.
+pub fn emf_document(
+    namespace: &str,
+    outcome: Outcome,
+    shape: EntryShape,
+    code: Option<&str>,
+    timestamp_ms: u128,
+) -> Value {
+    let metric = outcome.metric_name();
+    let mut dimension_sets = vec![json!([]), json!(["EntryShape"])];
+    let mut document = Map::new();
+    document.insert("EntryShape".into(), json!(shape.metric_name()));
+    if let Some(code) = code {
+        dimension_sets.push(json!(["ErrorCode"]));
+        document.insert("ErrorCode".into(), json!(code));
+    }
+    document.insert(metric.into(), json!(1));
+    document.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": dimension_sets,
+                "Metrics": [{"Name": metric, "Unit": "Count"}]
+            }]
+        }),
+    );
+    Value::Object(document)
+}
+
+/// Where EMF documents go: stdout in Lambda, a buffer in tests.
+#[derive(Debug, Clone)]
+pub enum MetricsSink {
+    Stdout,
+    Buffer(Arc<Mutex<Vec<String>>>),
+}
+
+impl MetricsSink {
+    /// Writes one document as one line (a single write, so it cannot interleave with logs).
+    pub fn write(&self, document: &Value) {
+        let line = format!("{document}\n");
+        match self {
+            Self::Stdout => {
+                let _ = std::io::stdout().lock().write_all(line.as_bytes());
+            }
+            Self::Buffer(buffer) => buffer.lock().unwrap().push(line),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_document_declares_total_and_shape_dimensions() {
+        let doc = emf_document("Ns", Outcome::Success, EntryShape::RestApi, None, 1_700_000_000_000);
+        assert_eq!(
+            doc,
+            json!({
+                "EntryShape": "RestApi",
+                "PasswordSet": 1,
+                "_aws": {"Timestamp": 1_700_000_000_000u64, "CloudWatchMetrics": [{
+                    "Namespace": "Ns", "Dimensions": [[], ["EntryShape"]],
+                    "Metrics": [{"Name": "PasswordSet", "Unit": "Count"}]
+                }]}
+            })
+        );
+    }
+
+    #[test]
+    fn failure_document_adds_the_error_code_dimension() {
+        let doc = emf_document("Ns", Outcome::Denied, EntryShape::Direct, Some("Forbidden"), 1);
+        assert_eq!(doc["Denied"], json!(1));
+        assert_eq!(doc["ErrorCode"], json!("Forbidden"));
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([[], ["EntryShape"], ["ErrorCode"]])
+        );
+        // Every dimension a set names is present as a top-level member, as EMF requires.
+        for set in doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"].as_array().unwrap() {
+            for name in set.as_array().unwrap() {
+                assert!(doc.get(name.as_str().unwrap()).is_some(), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn buffer_sink_collects_one_line_per_document() {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let sink = MetricsSink::Buffer(buffer.clone());
+        sink.write(&json!({"a": 1}));
+        assert_eq!(*buffer.lock().unwrap(), vec!["{\"a\":1}\n".to_owned()]);
+    }
+}

@@ -1,0 +1,443 @@
+//! Request validation: untrusted JSON fields in, a typed `SetPassword` out. The password is
+//! wrapped in a `SecretString` the moment it is accepted, and no message here ever quotes a
+//! field's value.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value};
+
+use crate::config::Config;
+use crate::error::AppError;
+
+/// Largest request body accepted, in bytes after base64 decoding.
+pub const MAX_BODY_BYTES: usize = 4 * 1024;
+
+/// A username Cognito could hold: 1-128 characters, none of them control, whitespace or
+/// invisible format characters, and no path separators (it arrives in a URL path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let field = "username";
+        let len = raw.chars().count();
+        if len == 0 {
+            return Err(AppError::invalid(field, "must not be empty"));
+        }
+        if len > 128 {
+            return Err(AppError::invalid(field, "must be at most 128 characters"));
+        }
+        if raw
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || is_invisible(c))
+        {
+            return Err(AppError::invalid(
+                field,
+                "must not contain whitespace, control or invisible characters",
+            ));
+        }
+        if raw.contains(['/', '\\']) || raw == "." || raw == ".." {
+            return Err(AppError::invalid(
+                field,
+                "must not contain path separators or be a dot segment",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Zero-width and direction-control characters (Unicode category Cf that matter in practice):
+/// they make two different usernames look the same.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
+/// A password that passed the local checks. Its `Debug` is redacted and it is zeroed on drop;
+/// only the Cognito adapter reads it.
+#[derive(Debug)]
+pub struct Password(SecretString);
+
+impl Password {
+    /// Checks Cognito's own limits (6-256 characters, no whitespace at either end, no control
+    /// characters) so a bad value never costs a Cognito call. The pool's policy is Cognito's job.
+    pub fn parse(raw: String, field: &str) -> Result<Self, AppError> {
+        let secret = SecretString::from(raw);
+        let value = secret.expose_secret();
+        let len = value.chars().count();
+        if !(6..=256).contains(&len) {
+            return Err(AppError::invalid(field, "must be 6 to 256 characters"));
+        }
+        if value.starts_with(char::is_whitespace) || value.ends_with(char::is_whitespace) {
+            return Err(AppError::invalid(field, "must not start or end with whitespace"));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(AppError::invalid(field, "must not contain control characters"));
+        }
+        Ok(Self(secret))
+    }
+
+    /// The plaintext, for the one call that sends it to Cognito.
+    pub(crate) fn expose_to_cognito(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+/// Where the new password comes from.
+#[derive(Debug)]
+pub enum PasswordSource {
+    Literal(Password),
+    /// A Secrets Manager secret (name or ARN) holding it, so Step Functions history never does.
+    SecretRef(String),
+}
+
+/// The validated command.
+#[derive(Debug)]
+pub struct SetPassword {
+    pub username: Username,
+    pub password: PasswordSource,
+    pub permanent: bool,
+    pub sign_out: bool,
+}
+
+/// Who asked, as a direct invocation reports it (for the audit trail only; IAM authorised it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IamContext {
+    pub requested_by: Option<String>,
+    pub correlation_id: Option<String>,
+}
+
+const API_FIELDS: &[&str] = &["password", "permanent", "signOut"];
+const DIRECT_FIELDS: &[&str] = &[
+    "username",
+    "password",
+    "passwordSecretId",
+    "permanent",
+    "signOut",
+    "requestedBy",
+    "correlationId",
+];
+
+/// Validates an API body (already decoded and parsed) for the user named in the path.
+pub fn parse_api_body(path_username: Option<&str>, body: &Map<String, Value>) -> Result<SetPassword, AppError> {
+    reject_unknown_fields(body, API_FIELDS, "body")?;
+    let username =
+        Username::parse(path_username.ok_or_else(|| AppError::invalid("username", "missing from the path"))?)?;
+    let password = match body.get("password") {
+        None => return Err(AppError::invalid("password", "is required")),
+        Some(value) => Password::parse(string_field(value, "password")?, "password")?,
+    };
+    Ok(SetPassword {
+        username,
+        password: PasswordSource::Literal(password),
+        permanent: bool_field(body, "permanent")?,
+        sign_out: bool_field(body, "signOut")?,
+    })
+}
+
+/// Validates a direct-invocation payload.
+pub fn parse_direct(config: &Config, payload: &Map<String, Value>) -> Result<(SetPassword, IamContext), AppError> {
+    reject_unknown_fields(payload, DIRECT_FIELDS, "event")?;
+    let username = match payload.get("username") {
+        None => return Err(AppError::invalid("username", "is required")),
+        Some(value) => Username::parse(&string_field(value, "username")?)?,
+    };
+    let password = match (payload.get("password"), payload.get("passwordSecretId")) {
+        (Some(value), None) => PasswordSource::Literal(Password::parse(string_field(value, "password")?, "password")?),
+        (None, Some(value)) => PasswordSource::SecretRef(secret_id(config, value)?),
+        (None, None) => {
+            return Err(AppError::invalid(
+                "password",
+                "one of password or passwordSecretId is required",
+            ))
+        }
+        (Some(_), Some(_)) => {
+            return Err(AppError::invalid(
+                "password",
+                "give password or passwordSecretId, not both",
+            ))
+        }
+    };
+    let iam = IamContext {
+        requested_by: optional_label(payload, "requestedBy")?,
+        correlation_id: optional_label(payload, "correlationId")?,
+    };
+    let command = SetPassword {
+        username,
+        password,
+        permanent: bool_field(payload, "permanent")?,
+        sign_out: bool_field(payload, "signOut")?,
+    };
+    Ok((command, iam))
+}
+
+fn reject_unknown_fields(object: &Map<String, Value>, allowed: &[&str], what: &str) -> Result<(), AppError> {
+    match object.keys().find(|k| !allowed.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(key) if key.len() <= 64 && !key.chars().any(char::is_control) => Err(AppError::invalid(
+            what,
+            format!("unknown field {key:?}; allowed: {}", allowed.join(", ")),
+        )),
+        Some(_) => Err(AppError::invalid(
+            what,
+            format!("unknown field; allowed: {}", allowed.join(", ")),
+        )),
+    }
+}
+
+fn string_field(value: &Value, field: &str) -> Result<String, AppError> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        _ => Err(AppError::invalid(field, "must be a string")),
+    }
+}
+
+fn bool_field(object: &Map<String, Value>, field: &str) -> Result<bool, AppError> {
+    match object.get(field) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(AppError::invalid(field, "must be true or false")),
+    }
+}
+
+/// `requestedBy` / `correlationId`: short printable labels, since they go into the audit log.
+fn optional_label(object: &Map<String, Value>, field: &str) -> Result<Option<String>, AppError> {
+    match object.get(field) {
+        None => Ok(None),
+        Some(Value::String(s)) if (1..=256).contains(&s.chars().count()) && !s.chars().any(char::is_control) => {
+            Ok(Some(s.clone()))
+        }
+        Some(_) => Err(AppError::invalid(
+            field,
+            "must be a string of 1 to 256 printable characters",
+        )),
+    }
+}
+
+/// A secret name or ARN under the configured prefix. IAM scopes the role to the same prefix;
+/// checking here too gives the caller a clear 400 instead of an access-denied 500.
+fn secret_id(config: &Config, value: &Value) -> Result<String, AppError> {
+    let field = "passwordSecretId";
+    let Some(prefix) = config.password_secret_prefix.as_deref() else {
+        return Err(AppError::invalid(
+            field,
+            "is not enabled on this function (PASSWORD_SECRET_PREFIX is unset)",
+        ));
+    };
+    let id = string_field(value, field)?;
+    if id.is_empty() || id.len() > 2048 || !id.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(AppError::invalid(field, "must be a secret name or ARN"));
+    }
+    let name = match id.strip_prefix("arn:") {
+        Some(_) => id.split_once(":secret:").map(|(_, name)| name).unwrap_or(""),
+        None => id.as_str(),
+    };
+    if !name.starts_with(prefix) {
+        return Err(AppError::invalid(
+            field,
+            format!("must name a secret under the prefix {prefix}"),
+        ));
+    }
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> Map<String, Value> {
+        value.as_object().expect("test input is an object").clone()
+    }
+
+    fn config(prefix: Option<&str>) -> Config {
+        Config::from_lookup(|k| match k {
+            "USER_POOL_ID" => Some("eu-west-1_Pool1".into()),
+            "ADMIN_GROUPS" => Some("admins".into()),
+            "PASSWORD_SECRET_PREFIX" => prefix.map(str::to_owned),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    fn message(result: Result<impl std::fmt::Debug, AppError>) -> String {
+        let err = result.unwrap_err();
+        assert_eq!(err.code(), "InvalidRequest", "{err:?}");
+        err.to_string()
+    }
+
+    #[test]
+    fn usernames_follow_cognitos_pattern() {
+        for ok in ["bob", "bob@example.com", "b.o-b_1+x", "Ünïcødé", &"x".repeat(128)] {
+            assert!(Username::parse(ok).is_ok(), "{ok:?}");
+        }
+        let bad = [
+            ("", "empty"),
+            (&*"x".repeat(129), "128"),
+            ("bob\n", "control"),
+            ("bo b", "whitespace"),
+            ("bob\u{0}", "control"),
+            ("bo\u{200B}b", "invisible"),
+            ("../admin", "path"),
+            ("a\\b", "path"),
+            ("..", "dot"),
+        ];
+        for (raw, reason) in bad {
+            let msg = message(Username::parse(raw));
+            assert!(msg.starts_with("username: "), "{raw:?}: {msg}");
+            assert!(msg.contains(reason), "{raw:?}: {msg} should mention {reason}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_checked_without_ever_being_quoted() {
+        assert!(Password::parse("Correct-Horse-9".into(), "password").is_ok());
+        assert!(
+            Password::parse("a b c d".into(), "password").is_ok(),
+            "inner spaces are allowed"
+        );
+        let bad = [
+            "short",
+            &"x".repeat(257),
+            " Leading-Space1",
+            "Trailing-Space1 ",
+            "Tab\tInside1",
+            "Nul\0Inside1",
+        ];
+        for raw in bad {
+            let msg = message(Password::parse(raw.to_owned(), "password"));
+            assert!(msg.starts_with("password: "), "{msg}");
+            assert!(!msg.contains(raw.trim()), "message quotes the password: {msg}");
+        }
+    }
+
+    #[test]
+    fn password_debug_output_is_redacted() {
+        let password = Password::parse("Sup3r-Secret-Value".into(), "password").unwrap();
+        let direct = format!("{password:?}");
+        let rendered = format!("{direct} {:?}", PasswordSource::Literal(password));
+        assert!(!rendered.contains("Sup3r-Secret-Value"), "{rendered}");
+        assert!(rendered.contains("REDACTED"), "{rendered}");
+    }
+
+    #[test]
+    fn api_body_defaults_to_a_temporary_password_without_sign_out() {
+        let cmd = parse_api_body(Some("bob"), &object(json!({"password": "Temp-Passw0rd"}))).unwrap();
+        assert_eq!(cmd.username.as_str(), "bob");
+        assert!(!cmd.permanent && !cmd.sign_out);
+        let cmd = parse_api_body(
+            Some("bob"),
+            &object(json!({"password": "Temp-Passw0rd", "permanent": true, "signOut": true})),
+        )
+        .unwrap();
+        assert!(cmd.permanent && cmd.sign_out);
+    }
+
+    #[test]
+    fn api_body_rejections_name_the_field() {
+        let cases = [
+            (json!({}), "password: is required"),
+            (json!({"password": null}), "password: must be a string"),
+            (json!({"password": 123456}), "password: must be a string"),
+            (
+                json!({"password": "Temp-Passw0rd", "permanent": "yes"}),
+                "permanent: must be true or false",
+            ),
+            (
+                json!({"password": "Temp-Passw0rd", "permanent": null}),
+                "permanent: must be true or false",
+            ),
+            (
+                json!({"password": "Temp-Passw0rd", "signOut": 1}),
+                "signOut: must be true or false",
+            ),
+            (
+                json!({"password": "Temp-Passw0rd", "username": "eve"}),
+                "body: unknown field \"username\"",
+            ),
+            (
+                json!({"password": "Temp-Passw0rd", "passwordSecretId": "x"}),
+                "body: unknown field",
+            ),
+        ];
+        for (body, expected) in cases {
+            let msg = message(parse_api_body(Some("bob"), &object(body.clone())));
+            assert!(msg.starts_with(expected), "{body}: got {msg:?}, want {expected:?}");
+        }
+        let msg = message(parse_api_body(None, &object(json!({"password": "Temp-Passw0rd"}))));
+        assert!(msg.starts_with("username: missing"), "{msg}");
+    }
+
+    #[test]
+    fn direct_payload_carries_audit_labels() {
+        let payload = json!({"username": "bob", "password": "Temp-Passw0rd", "requestedBy": "onboarding", "correlationId": "exec-42"});
+        let (cmd, iam) = parse_direct(&config(None), &object(payload)).unwrap();
+        assert_eq!(cmd.username.as_str(), "bob");
+        assert_eq!(iam.requested_by.as_deref(), Some("onboarding"));
+        assert_eq!(iam.correlation_id.as_deref(), Some("exec-42"));
+    }
+
+    #[test]
+    fn direct_payload_rejections_name_the_field() {
+        let c = config(Some("onboarding/"));
+        let cases = [
+            (json!({"password": "Temp-Passw0rd"}), "username: is required"),
+            (
+                json!({"username": null, "password": "Temp-Passw0rd"}),
+                "username: must be a string",
+            ),
+            (
+                json!({"username": ["bob"], "password": "Temp-Passw0rd"}),
+                "username: must be a string",
+            ),
+            (json!({"username": "bob"}), "password: one of"),
+            (
+                json!({"username": "bob", "password": "Temp-Passw0rd", "passwordSecretId": "onboarding/x"}),
+                "password: give",
+            ),
+            (
+                json!({"username": "bob", "passwordSecretId": "other/x"}),
+                "passwordSecretId: must name a secret under",
+            ),
+            (
+                json!({"username": "bob", "passwordSecretId": "arn:aws:secretsmanager:eu-west-1:1:secret:other/x"}),
+                "passwordSecretId: must name",
+            ),
+            (
+                json!({"username": "bob", "passwordSecretId": "has space"}),
+                "passwordSecretId: must be a secret name",
+            ),
+            (
+                json!({"username": "bob", "password": "Temp-Passw0rd", "requestedBy": ""}),
+                "requestedBy: must be",
+            ),
+            (
+                json!({"username": "bob", "password": "Temp-Passw0rd", "correlationId": "a\nb"}),
+                "correlationId: must be",
+            ),
+            (
+                json!({"username": "bob", "password": "Temp-Passw0rd", "extra": 1}),
+                "event: unknown field \"extra\"",
+            ),
+        ];
+        for (payload, expected) in cases {
+            let msg = message(parse_direct(&c, &object(payload.clone())));
+            assert!(msg.starts_with(expected), "{payload}: got {msg:?}, want {expected:?}");
+        }
+    }
+
+    #[test]
+    fn secret_references_need_the_feature_and_the_prefix() {
+        let payload = object(json!({"username": "bob", "passwordSecretId": "onboarding/bob"}));
+        let msg = message(parse_direct(&config(None), &payload));
+        assert!(msg.contains("not enabled"), "{msg}");
+        let (cmd, _) = parse_direct(&config(Some("onboarding/")), &payload).unwrap();
+        assert!(matches!(cmd.password, PasswordSource::SecretRef(ref id) if id == "onboarding/bob"));
+        let arn = object(
+            json!({"username": "bob", "passwordSecretId": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:onboarding/bob-AbCdEf"}),
+        );
+        assert!(parse_direct(&config(Some("onboarding/")), &arn).is_ok());
+    }
+}
