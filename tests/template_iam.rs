@@ -86,7 +86,10 @@ impl Deployment {
             }
         }
         for (name, value) in overrides {
-            assert!(declared.contains_key(*name), "scenario sets undeclared parameter {name}");
+            assert!(
+                declared.contains_key(*name),
+                "scenario sets undeclared parameter {name}"
+            );
             parameters.insert((*name).to_owned(), (*value).to_owned());
         }
         Self { template, parameters }
@@ -120,7 +123,11 @@ impl Deployment {
             match key {
                 "Fn::If" => {
                     let a = args.as_sequence().expect("Fn::If takes a list");
-                    let branch = if self.condition(a[0].as_str().expect("condition name")) { &a[1] } else { &a[2] };
+                    let branch = if self.condition(a[0].as_str().expect("condition name")) {
+                        &a[1]
+                    } else {
+                        &a[2]
+                    };
                     return self.resolve(branch);
                 }
                 "Ref" if args.as_str() == Some("AWS::NoValue") => return None,
@@ -130,9 +137,11 @@ impl Deployment {
         }
         Some(match value {
             Value::Sequence(items) => Value::Sequence(items.iter().filter_map(|v| self.resolve(v)).collect()),
-            Value::Mapping(map) => {
-                Value::Mapping(map.iter().filter_map(|(k, v)| self.resolve(v).map(|v| (k.clone(), v))).collect())
-            }
+            Value::Mapping(map) => Value::Mapping(
+                map.iter()
+                    .filter_map(|(k, v)| self.resolve(v).map(|v| (k.clone(), v)))
+                    .collect(),
+            ),
             other => other.clone(),
         })
     }
@@ -145,7 +154,10 @@ impl Deployment {
         match key {
             "Ref" => {
                 let name = args.as_str().expect("Ref name");
-                self.parameters.get(name).cloned().unwrap_or_else(|| format!("${{{name}}}"))
+                self.parameters
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| format!("${{{name}}}"))
             }
             "Fn::GetAtt" => {
                 let a = args.as_sequence().expect("GetAtt list");
@@ -165,9 +177,15 @@ impl Deployment {
                     }
                     other => panic!("bad Fn::Sub {other:?}"),
                 };
-                substitute(&text, |name| vars.get(name).or_else(|| self.parameters.get(name)).cloned())
+                substitute(&text, |name| {
+                    vars.get(name).or_else(|| self.parameters.get(name)).cloned()
+                })
             }
-            "Fn::If" => self.render(&self.resolve(value).expect("Fn::If used as a string resolved to NoValue")),
+            "Fn::If" => self.render(
+                &self
+                    .resolve(value)
+                    .expect("Fn::If used as a string resolved to NoValue"),
+            ),
             other => panic!("cannot render {other} as a string"),
         }
     }
@@ -176,7 +194,10 @@ impl Deployment {
         let resource = &self.template["Resources"][name];
         assert!(!resource.is_null(), "resource {name} is not declared");
         if let Some(condition) = resource["Condition"].as_str() {
-            assert!(self.condition(condition), "resource {name} is not deployed in this scenario");
+            assert!(
+                self.condition(condition),
+                "resource {name} is not deployed in this scenario"
+            );
         }
         self.resolve(resource).expect("a resource cannot be NoValue")
     }
@@ -197,7 +218,9 @@ impl Deployment {
             properties["Policies"].is_null(),
             "{resource} has SAM Policies; they would create a second, unchecked role"
         );
-        let role = properties["Role"].as_str().unwrap_or_else(|| panic!("{resource} has no explicit Role"));
+        let role = properties["Role"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{resource} has no explicit Role"));
         role.strip_prefix("${")
             .and_then(|r| r.strip_suffix(".Arn}"))
             .unwrap_or_else(|| panic!("{resource} Role should be !GetAtt <Role>.Arn, got {role}"))
@@ -208,15 +231,28 @@ impl Deployment {
     /// AWS::IAM::Policy / ManagedPolicy resources attached to it.
     fn allow_statements(&self, role: &str) -> Vec<Statement> {
         let role_resource = self.resource(role);
-        assert_eq!(role_resource["Type"].as_str(), Some("AWS::IAM::Role"), "{role} is not an AWS::IAM::Role");
+        assert_eq!(
+            role_resource["Type"].as_str(),
+            Some("AWS::IAM::Role"),
+            "{role} is not an AWS::IAM::Role"
+        );
         let mut documents = Vec::new();
-        for policy in role_resource["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+        for policy in role_resource["Properties"]["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
             documents.push(policy["PolicyDocument"].clone());
         }
         for kind in ["AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"] {
             for (_, policy) in self.resources_of_type(kind) {
                 let roles = &policy["Properties"]["Roles"];
-                if roles.as_sequence().into_iter().flatten().any(|r| r.as_str() == Some(&format!("${{{role}}}"))) {
+                if roles
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .any(|r| r.as_str() == Some(&format!("${{{role}}}")))
+                {
                     documents.push(policy["Properties"]["PolicyDocument"].clone());
                 }
             }
@@ -229,7 +265,10 @@ impl Deployment {
                 other => panic!("{role}: Statement is {other:?}"),
             };
             for s in raw {
-                assert!(s["NotAction"].is_null() && s["NotResource"].is_null(), "{role}: NotAction/NotResource in {s:?}");
+                assert!(
+                    s["NotAction"].is_null() && s["NotResource"].is_null(),
+                    "{role}: NotAction/NotResource in {s:?}"
+                );
                 if s["Effect"].as_str() == Some("Allow") {
                     statements.push(Statement {
                         actions: strings(&s["Action"]),
@@ -257,7 +296,10 @@ fn grants(statements: &[Statement]) -> BTreeMap<String, BTreeSet<String>> {
     let mut grants: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for s in statements {
         for action in &s.actions {
-            grants.entry(action.clone()).or_default().extend(s.resources.iter().cloned());
+            grants
+                .entry(action.clone())
+                .or_default()
+                .extend(s.resources.iter().cloned());
         }
     }
     grants
@@ -413,10 +455,16 @@ fn function_role_writes_only_its_own_log_group() {
         .trim_start_matches("${")
         .trim_end_matches('}')
         .to_owned();
-    let logs: BTreeMap<_, _> =
-        grants(&deployment.allow_statements(&role)).into_iter().filter(|(a, _)| a.starts_with("logs:")).collect();
+    let logs: BTreeMap<_, _> = grants(&deployment.allow_statements(&role))
+        .into_iter()
+        .filter(|(a, _)| a.starts_with("logs:"))
+        .collect();
     let expected_actions = BTreeSet::from(["logs:CreateLogStream".to_owned(), "logs:PutLogEvents".to_owned()]);
-    assert_eq!(logs.keys().cloned().collect::<BTreeSet<_>>(), expected_actions, "logs actions of {role}");
+    assert_eq!(
+        logs.keys().cloned().collect::<BTreeSet<_>>(),
+        expected_actions,
+        "logs actions of {role}"
+    );
     for (action, resources) in logs {
         assert_eq!(
             resources,
@@ -433,7 +481,11 @@ fn no_wildcard_actions_and_no_wildcard_cognito_or_secret_resources_in_any_role()
         for (role, _) in deployment.resources_of_type("AWS::IAM::Role") {
             for statement in deployment.allow_statements(&role) {
                 for action in &statement.actions {
-                    assert!(!action.contains('*'), "[{}] {role} grants wildcard action {action}", scenario.name);
+                    assert!(
+                        !action.contains('*'),
+                        "[{}] {role} grants wildcard action {action}",
+                        scenario.name
+                    );
                     let sensitive = action.starts_with("cognito-idp:")
                         || action.starts_with("secretsmanager:")
                         || action.starts_with("lambda:");
@@ -454,7 +506,13 @@ fn no_wildcard_actions_and_no_wildcard_cognito_or_secret_resources_in_any_role()
 
 #[test]
 fn no_role_has_a_power_user_or_admin_managed_policy() {
-    const FORBIDDEN: &[&str] = &["AdministratorAccess", "PowerUserAccess", "FullAccess", "PowerUser", "IAMFullAccess"];
+    const FORBIDDEN: &[&str] = &[
+        "AdministratorAccess",
+        "PowerUserAccess",
+        "FullAccess",
+        "PowerUser",
+        "IAMFullAccess",
+    ];
     let deployment = Deployment::new(&[("UserPoolId", TARGET_POOL), ("ConfigureApiGatewayLoggingRole", "true")]);
     let function_role = deployment.role_of(FUNCTION);
     assert_eq!(
@@ -464,7 +522,10 @@ fn no_role_has_a_power_user_or_admin_managed_policy() {
     );
     for (role, _) in deployment.resources_of_type("AWS::IAM::Role") {
         for arn in deployment.managed_policy_arns(&role) {
-            assert!(!FORBIDDEN.iter().any(|f| arn.contains(f)), "{role} has managed policy {arn}");
+            assert!(
+                !FORBIDDEN.iter().any(|f| arn.contains(f)),
+                "{role} has managed policy {arn}"
+            );
         }
     }
 }
@@ -475,11 +536,17 @@ fn workflow_role_may_invoke_only_this_function() {
     let machines = deployment.resources_of_type("AWS::Serverless::StateMachine");
     assert_eq!(machines.len(), 1, "expected one state machine");
     let role = deployment.role_of(&machines[0].0);
-    assert!(deployment.managed_policy_arns(&role).is_empty(), "{role} must have no managed policies");
+    assert!(
+        deployment.managed_policy_arns(&role).is_empty(),
+        "{role} must have no managed policies"
+    );
     let granted = grants(&deployment.allow_statements(&role));
     let function_arn = format!("${{{FUNCTION}.Arn}}");
-    let lambda: BTreeMap<String, BTreeSet<String>> =
-        granted.iter().filter(|(a, _)| a.starts_with("lambda:")).map(|(a, r)| (a.clone(), r.clone())).collect();
+    let lambda: BTreeMap<String, BTreeSet<String>> = granted
+        .iter()
+        .filter(|(a, _)| a.starts_with("lambda:"))
+        .map(|(a, r)| (a.clone(), r.clone()))
+        .collect();
     assert_eq!(
         lambda.keys().map(|a| a.as_str()).collect::<Vec<_>>(),
         ["lambda:InvokeFunction"],
@@ -501,7 +568,10 @@ fn workflow_role_may_invoke_only_this_function() {
         "logs:DescribeLogGroups",
     ];
     for action in granted.keys().filter(|a| !a.starts_with("lambda:")) {
-        assert!(LOG_DELIVERY.contains(&action.as_str()), "{role} grants {action}, which the workflow does not need");
+        assert!(
+            LOG_DELIVERY.contains(&action.as_str()),
+            "{role} grants {action}, which the workflow does not need"
+        );
     }
 }
 
@@ -514,7 +584,10 @@ fn function_timeout_covers_three_sequential_cognito_operations() {
     let max_operation_ms: u64 = scalar(&deployment.template["Parameters"]["CognitoOperationTimeoutMs"]["MaxValue"])
         .and_then(|t| t.parse().ok())
         .expect("CognitoOperationTimeoutMs has a MaxValue");
-    assert!(timeout_s <= 30, "Timeout {timeout_s} s exceeds the 30 s the issue allows");
+    assert!(
+        timeout_s <= 30,
+        "Timeout {timeout_s} s exceeds the 30 s the issue allows"
+    );
     assert!(
         timeout_s * 1000 > 3 * max_operation_ms,
         "Timeout {timeout_s} s does not cover three operations of up to {max_operation_ms} ms"
@@ -526,8 +599,13 @@ fn secret_permission_exists_only_when_a_prefix_is_set() {
     for (prefix, expect) in [("", false), (SECRET_PREFIX, true)] {
         let deployment = Deployment::new(&[("UserPoolId", TARGET_POOL), ("PasswordSecretPrefix", prefix)]);
         let role = deployment.role_of(FUNCTION);
-        let has = grants(&deployment.allow_statements(&role)).keys().any(|a| a.starts_with("secretsmanager:"));
-        assert_eq!(has, expect, "PasswordSecretPrefix={prefix:?}: secretsmanager granted = {has}");
+        let has = grants(&deployment.allow_statements(&role))
+            .keys()
+            .any(|a| a.starts_with("secretsmanager:"));
+        assert_eq!(
+            has, expect,
+            "PasswordSecretPrefix={prefix:?}: secretsmanager granted = {has}"
+        );
         let env = &deployment.resource(FUNCTION)["Properties"]["Environment"]["Variables"];
         assert_eq!(
             env["PASSWORD_SECRET_PREFIX"].as_str().is_some(),
