@@ -174,7 +174,7 @@ fn pool_region(pool_id: &str) -> Result<&str, String> {
         && region
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    let id_ok = !id.is_empty() && id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric());
+    let id_ok = !id.is_empty() && pool_id.len() <= 55 && id.chars().all(|c| c.is_ascii_alphanumeric());
     if region_ok && id_ok {
         Ok(region)
     } else {

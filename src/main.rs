@@ -13,7 +13,9 @@ async fn main() -> Result<(), Error> {
         tracing::error!(error = %err, "configuration is invalid; fix the function's environment");
     })?;
 
-    let sdk_config = admin_set_password::upstream::load_sdk_config(&config.upstream).await;
+    let sdk_config = admin_set_password::upstream::sdk_config_loader(&config.upstream)
+        .load()
+        .await;
     let directory = CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk_config));
     let secrets = SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&sdk_config));
 

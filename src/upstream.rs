@@ -3,16 +3,17 @@
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader};
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 use crate::config::UpstreamSettings;
 use crate::error::{AppError, UpstreamKind};
 
-/// Loads region, credentials and `AWS_ENDPOINT_URL` from the environment, with our timeouts,
-/// so a Cognito endpoint that never answers costs at most `operation_timeout` per phase.
-pub async fn load_sdk_config(settings: &UpstreamSettings) -> SdkConfig {
+/// Region, credentials and `AWS_ENDPOINT_URL` from the environment, with our timeouts and
+/// retries, so a Cognito endpoint that never answers costs at most `operation_timeout` per
+/// phase. Tests add an explicit endpoint and credentials to the same loader.
+pub fn sdk_config_loader(settings: &UpstreamSettings) -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(
             TimeoutConfig::builder()
@@ -22,8 +23,6 @@ pub async fn load_sdk_config(settings: &UpstreamSettings) -> SdkConfig {
                 .build(),
         )
         .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts))
-        .load()
-        .await
 }
 
 /// Maps an SDK failure. `service` gets first say on modelled service errors (by error code);
