@@ -4,6 +4,9 @@
 //! `target/test-artifacts/` for the secret scan and the OpenAPI check that `make test` runs.
 #![allow(dead_code)]
 
+pub mod http;
+pub mod runtime_api;
+
 use std::io::Write as _;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
