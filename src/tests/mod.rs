@@ -13,6 +13,8 @@ use crate::error::{AppError, UpstreamKind};
 use crate::telemetry::{self, CapturedLogs};
 use crate::{App, Config, MetricsSink};
 
+mod hostile;
+
 const POOL: &str = "us-east-1_Example";
 
 fn config(extra: &[(&str, &str)]) -> Config {

@@ -1,0 +1,23 @@
+"""Prints what the pool now says about the demo users: status, and whether sign-in with each
+password the demo used gets tokens, a NEW_PASSWORD_REQUIRED challenge, or is refused."""
+
+import sys
+
+import boto3
+
+endpoint, pool, client = sys.argv[1:4]
+cognito = boto3.client("cognito-idp", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+candidates = ["Initial-Passw0rd!1", "Temp-Passw0rd!2026", "Perm-Passw0rd!2026", "Http-Passw0rd!2026",
+              "Direct-Passw0rd!2026", "Secret-Passw0rd!9"]
+for user in ["bob", "carol"]:
+    status = cognito.admin_get_user(UserPoolId=pool, Username=user)["UserStatus"]
+    works = []
+    for password in candidates:
+        try:
+            out = cognito.admin_initiate_auth(UserPoolId=pool, ClientId=client, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                                              AuthParameters={"USERNAME": user, "PASSWORD": password})
+            works.append(f"{password} -> {out.get('ChallengeName') or 'tokens'}")
+        except cognito.exceptions.NotAuthorizedException:
+            pass
+    print(f"  {user}: {status}; signs in with: {', '.join(works) or 'nothing tried'}")
