@@ -241,34 +241,24 @@ impl Pool {
             .expect("remove from group");
     }
 
+    async fn get_user(
+        &self,
+        username: &str,
+    ) -> aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput {
+        let request = self.cognito.admin_get_user().user_pool_id(&self.id).username(username);
+        request.send().await.expect("get user")
+    }
+
     /// The user's status as Cognito (moto) holds it.
     pub async fn status(&self, username: &str) -> String {
-        let user = self
-            .cognito
-            .admin_get_user()
-            .user_pool_id(&self.id)
-            .username(username)
-            .send()
-            .await
-            .expect("get user");
+        let user = self.get_user(username).await;
         user.user_status().map(|s| s.as_str().to_owned()).unwrap_or_default()
     }
 
     pub async fn sub(&self, username: &str) -> String {
-        let user = self
-            .cognito
-            .admin_get_user()
-            .user_pool_id(&self.id)
-            .username(username)
-            .send()
-            .await
-            .expect("get user");
-        user.user_attributes()
-            .iter()
-            .find(|a| a.name() == "sub")
-            .and_then(|a| a.value())
-            .unwrap()
-            .to_owned()
+        let user = self.get_user(username).await;
+        let sub = user.user_attributes().iter().find(|a| a.name() == "sub");
+        sub.and_then(|a| a.value()).expect("every user has a sub").to_owned()
     }
 
     /// `AdminInitiateAuth` with `ADMIN_USER_PASSWORD_AUTH`.
