@@ -416,7 +416,9 @@ impl Harness {
                 let (status, body) = invocation.api();
                 let n = audit_lines.len();
                 let file = artifacts_dir("responses").join(format!("{}-{n}.json", self.name));
-                std::fs::write(file, serde_json::json!({"status": status, "body": body}).to_string()).unwrap();
+                let headers = response["headers"].clone();
+                let record = serde_json::json!({"status": status, "headers": headers, "body": body});
+                std::fs::write(file, record.to_string()).unwrap();
             }
         }
         invocation
