@@ -265,7 +265,7 @@ def make_event(kind: str, seed: dict) -> dict:
     return {
         "resource": "/users/{username}/password",
         "path": path,
-        "httpMethod": "POST",
+        "httpMethod": "PUT",
         "headers": {"Content-Type": "application/json", "Host": "api.example.com",
                     "Authorization": "eyJraWQiOi...redacted"},
         "multiValueHeaders": {"Content-Type": ["application/json"]},
@@ -276,7 +276,7 @@ def make_event(kind: str, seed: dict) -> dict:
         "requestContext": {
             "resourceId": "abc123",
             "resourcePath": "/users/{username}/password",
-            "httpMethod": "POST",
+            "httpMethod": "PUT",
             "extendedRequestId": "bench=",
             "requestTime": "01/Jan/2026:00:00:00 +0000",
             "path": f"/prod{path}",

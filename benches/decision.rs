@@ -29,7 +29,7 @@ fn rest_event(groups: &str) -> String {
     serde_json::json!({
         "resource": "/users/{username}/password",
         "path": "/users/alice/password",
-        "httpMethod": "POST",
+        "httpMethod": "PUT",
         "headers": {
             "Accept": "application/json",
             "Content-Type": "application/json",
@@ -46,7 +46,7 @@ fn rest_event(groups: &str) -> String {
         "requestContext": {
             "resourceId": "abc123",
             "resourcePath": "/users/{username}/password",
-            "httpMethod": "POST",
+            "httpMethod": "PUT",
             "extendedRequestId": "c6af9ac6=",
             "requestTime": "01/Jan/2026:00:00:00 +0000",
             "path": "/prod/users/alice/password",
