@@ -41,6 +41,7 @@ WORK = ROOT / "bench" / "target" / "coldstart"
 REGION = "us-east-1"
 ADMIN, TARGET = "admin1", "alice"
 NEW_PASSWORD = "N3w-Passw0rd!"
+SYSTEM_ROOTS = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
 def free_port() -> int:
@@ -130,7 +131,7 @@ def make_tls_material(d: Path) -> tuple[Path, Path, Path]:
         run("openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
             "-CAcreateserial", "-out", str(cert), "-days", "3650", "-extfile", str(ext))
     bundle = d / "bundle.pem"
-    system = Path("/etc/ssl/certs/ca-certificates.crt")
+    system = SYSTEM_ROOTS
     bundle.write_bytes((system.read_bytes() if system.exists() else b"") + ca.read_bytes())
     return cert, key, bundle
 
@@ -235,8 +236,11 @@ def lambda_env(moto_endpoint: str, ca_bundle: Path | None) -> dict:
         "AWS_ENDPOINT_URL": moto_endpoint,
         "AWS_EC2_METADATA_DISABLED": "true",
     }
+    # Roots from one bundle file, as on Lambda's Amazon Linux (openssl-probe finds
+    # /etc/pki/tls/certs/ca-bundle.crt there). Without this, rustls-native-certs on Debian
+    # also reads every file in /etc/ssl/certs, ~3 ms of init Lambda would not pay.
+    env["SSL_CERT_FILE"] = str(ca_bundle or SYSTEM_ROOTS)
     if ca_bundle:
-        env["SSL_CERT_FILE"] = str(ca_bundle)  # rustls-native-certs
         env["AWS_CA_BUNDLE"] = str(ca_bundle)  # botocore
     return env
 
@@ -314,6 +318,10 @@ def subjects(args) -> list[Subject]:
             Subject("rust REST, all rules, warm-up on", rb, "rest", {"COGNITO_WARMUP": "true"}),
             Subject("rust direct, warm-up off", rb, "direct", {"COGNITO_WARMUP": "false"}),
         ]
+    for spec in args.extra_bin or []:
+        label, path = spec.split("=", 1)
+        out.append(Subject(f"rust REST, all rules, warm-up off [{label}]", [path], "rest",
+                           {"COGNITO_WARMUP": "false"}))
     if not args.skip_python:
         out.append(Subject("python/boto3 direct (awslambdaric)",
                            [str(ROOT / ".venv/bin/python"), "-m", "awslambdaric",
@@ -374,7 +382,8 @@ def measure(args, transport: str, emu: RuntimeApiEmulator) -> dict:
                 if i >= args.warmup:
                     results[s.name].append(r)
             print(f"  {transport}: run {i + 1}/{total} done", file=sys.stderr)
-        rtts = round_trips(args, emu, moto, subs) if transport == "http" else {}
+        rtts = (round_trips(args, emu, moto, subs)
+                if transport == "http" and not args.no_rtt else {})
     finally:
         moto.stop()
     table = {}
@@ -466,6 +475,9 @@ def main() -> None:
     p.add_argument("--floor-bin", type=Path, default=ROOT / "bench/target/release/floor")
     p.add_argument("--rust-bin", type=Path, default=ROOT / "target/release/admin-set-password")
     p.add_argument("--skip-python", action="store_true")
+    p.add_argument("--extra-bin", action="append", metavar="LABEL=PATH",
+                   help="another build of the function to compare (REST, warm-up off)")
+    p.add_argument("--no-rtt", action="store_true", help="skip the round-trip probe pass")
     p.add_argument("--only", help="comma-separated substrings of subject names")
     p.add_argument("--json", type=Path, default=WORK / "results.json")
     args = p.parse_args()
