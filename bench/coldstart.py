@@ -391,7 +391,8 @@ def measure(args, transport: str, emu: RuntimeApiEmulator) -> dict:
         rs = [r for r in results[s.name] if r["ok"]]
         row = {"runs_ok": len(rs), "runs": len(results[s.name])}
         if rs:
-            for k in ("init_ms", "invoke_ms", "total_ms", "cpu_init_ms", "cpu_total_ms"):
+            for k in ("init_ms", "invoke_ms", "total_ms", "cpu_init_ms", "cpu_total_ms",
+                      "minflt_init", "minflt_total"):
                 row[k] = stats([r[k] for r in rs])
             row["vmhwm_mb"] = stats([r["vmhwm_kb"] / 1024 for r in rs])
         row.update(rtts.get(s.name, {}))
@@ -435,6 +436,10 @@ def fmt(st: dict | None, digits: int = 1) -> str:
     return f"{st['median']:.{digits}f} ({st['min']:.{digits}f}–{st['max']:.{digits}f})"
 
 
+def med(row: dict, key: str, digits: int = 1) -> str:
+    return f"{row[key]['median']:.{digits}f}" if key in row else "-"
+
+
 def ratio(row: dict, floor: dict, key: str) -> str:
     if key not in row or key not in floor:
         return "-"
@@ -450,8 +455,9 @@ def render(all_tables: dict, meta: dict) -> str:
         lines.append(f"### Cold starts, Cognito (moto) over {transport}: median (min–max), ms / MB")
         lines.append("")
         lines.append("| subject | ok | init | ×floor | first invoke | cold total | ×floor | "
-                     "peak RSS MB | CPU total ms | Cognito calls in invoke (sequential) |")
-        lines.append("|---|---|---|---|---|---|---|---|---|---|")
+                     "peak RSS MB | CPU ms init / total | minor faults init / total | "
+                     "Cognito calls in invoke (sequential) |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for name, row in table.items():
             calls = ""
             if "calls_invoke" in row:
@@ -462,7 +468,9 @@ def render(all_tables: dict, meta: dict) -> str:
                 f"| {name} | {row['runs_ok']}/{row['runs']} | {fmt(row.get('init_ms'))} | "
                 f"{ratio(row, floor, 'init_ms')} | {fmt(row.get('invoke_ms'))} | "
                 f"{fmt(row.get('total_ms'))} | {ratio(row, floor, 'total_ms')} | "
-                f"{fmt(row.get('vmhwm_mb'))} | {fmt(row.get('cpu_total_ms'))} | {calls} |")
+                f"{fmt(row.get('vmhwm_mb'))} | {med(row, 'cpu_init_ms')} / "
+                f"{med(row, 'cpu_total_ms')} | {med(row, 'minflt_init', 0)} / "
+                f"{med(row, 'minflt_total', 0)} | {calls} |")
         lines.append("")
     return "\n".join(lines)
 

@@ -6,6 +6,7 @@ The emulator serves exactly one invocation to each process it spawns and records
   total   spawn -> response
   VmHWM   peak RSS, read from /proc/<pid>/status when the process asks for its second
           event (it is then idle with all its work done, and still alive)
+  faults  minor page faults at init and at the end (/proc/<pid>/stat)
   CPU     on-CPU time of the process's live threads (/proc/<pid>/task/*/schedstat),
           at init and at the second GET /next: on a 128 MB Lambda the function gets about
           1/14 of a vCPU, so CPU time, not local wall time, is what scales there.
@@ -53,6 +54,14 @@ def read_cpu_ns(pid: int) -> int | None:
     return total
 
 
+def read_minflt(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[7])  # field 10: minflt
+
+
 @dataclass
 class ColdStart:
     """One spawned process and what the emulator saw of it."""
@@ -69,6 +78,8 @@ class ColdStart:
     vmhwm_kb: int | None = None
     cpu_init_ns: int | None = None
     cpu_total_ns: int | None = None
+    minflt_init: int | None = None
+    minflt_total: int | None = None
     done: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -84,6 +95,8 @@ class ColdStart:
             "vmhwm_kb": self.vmhwm_kb,
             "cpu_init_ms": None if self.cpu_init_ns is None else self.cpu_init_ns / 1e6,
             "cpu_total_ms": None if self.cpu_total_ns is None else self.cpu_total_ns / 1e6,
+            "minflt_init": self.minflt_init,
+            "minflt_total": self.minflt_total,
         }
 
 
@@ -129,6 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
             run.first_next_at = t
             if run.pid is not None:
                 run.cpu_init_ns = read_cpu_ns(run.pid)
+                run.minflt_init = read_minflt(run.pid)
             deadline_ms = int(time.time() * 1000) + 30_000
             headers = {
                 "Lambda-Runtime-Aws-Request-Id": run.request_id,
@@ -146,6 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         if run.pid is not None:
             run.vmhwm_kb = read_vmhwm_kb(run.pid)
             run.cpu_total_ns = read_cpu_ns(run.pid)
+            run.minflt_total = read_minflt(run.pid)
         run.done.set()
         run.release.wait(30)
 
