@@ -15,8 +15,8 @@ COLD = ROOT / "bench/target/coldstart/results.json"
 SIZES = ROOT / "bench/target/sizes.json"
 CRITERION = ROOT / "target/criterion/decision"
 FLOOR = "floor (hello-world)"
-# The configuration the function ships with (COGNITO_WARMUP default): see docs/performance.md.
-HEADLINE = "rust REST, all rules, warm-up off"
+# Both COGNITO_WARMUP settings are judged; docs/performance.md says which one to ship.
+HEADLINES = ("rust REST, all rules, warm-up off", "rust REST, all rules, warm-up on")
 PYTHON = "python/boto3 direct (awslambdaric)"
 RUST_DIRECT = "rust direct, warm-up off"
 
@@ -45,26 +45,35 @@ def main() -> None:
         print(render(cold["tables"], cold["meta"]))
         for transport, table in cold["tables"].items():
             f_init, f_total = med(table, FLOOR, "init_ms"), med(table, FLOOR, "total_ms")
-            init, total = med(table, HEADLINE, "init_ms"), med(table, HEADLINE, "total_ms")
-            rss = (table.get(HEADLINE) or {}).get("vmhwm_mb", {}).get("max")
             py, rd = med(table, PYTHON, "total_ms"), med(table, RUST_DIRECT, "total_ms")
-            t = f"[{transport}]"
-            if init and f_init:
-                targets.append((f"{t} init ≤ 1.5× floor", f"{init / f_init:.2f}×",
-                                init / f_init <= 1.5))
-            if total and f_total:
-                targets.append((f"{t} cold total ≤ 3× floor", f"{total / f_total:.2f}×",
-                                total / f_total <= 3))
             if py and rd:
-                targets.append((f"{t} ≥ 30× faster cold total than Python (direct vs direct)",
-                                f"{py / rd:.1f}×", py / rd >= 30))
-            if rss:
-                targets.append((f"{t} peak RSS ≤ 10 MB (max over runs)", f"{rss:.1f} MB",
-                                rss <= 10))
-            seq = (table.get(HEADLINE) or {}).get("sequential_invoke")
-            if transport == "http" and seq is not None:
-                targets.append(("≤ 2 sequential Cognito round trips, all rules on (worst pass)",
-                                str(seq), seq <= 2))
+                targets.append((f"[{transport}] ≥ 30× faster cold total than Python "
+                                "(direct event, both)", f"{py / rd:.1f}×", py / rd >= 30))
+                pc, rc = med(table, PYTHON, "cpu_total_ms"), med(table, RUST_DIRECT, "cpu_total_ms")
+                if pc and rc:
+                    targets.append((f"[{transport}] (context) CPU time, Python ÷ Rust, direct",
+                                    f"{pc / rc:.1f}×", None))
+            for headline in HEADLINES:
+                init, total = med(table, headline, "init_ms"), med(table, headline, "total_ms")
+                rss = (table.get(headline) or {}).get("vmhwm_mb", {}).get("max")
+                t = f"[{transport}, {headline.split(', ')[-1]}]"
+                if init and f_init:
+                    targets.append((f"{t} init ≤ 1.5× floor", f"{init / f_init:.2f}×",
+                                    init / f_init <= 1.5))
+                if total and f_total:
+                    targets.append((f"{t} cold total ≤ 3× floor", f"{total / f_total:.2f}×",
+                                    total / f_total <= 3))
+                cpu, f_cpu = med(table, headline, "cpu_total_ms"), med(table, FLOOR, "cpu_total_ms")
+                if cpu and f_cpu:
+                    targets.append((f"{t} (context) CPU time ÷ floor's", f"{cpu / f_cpu:.2f}×",
+                                    None))
+                if rss:
+                    targets.append((f"{t} peak RSS ≤ 10 MB (max over runs)", f"{rss:.1f} MB",
+                                    rss <= 10))
+                seq = (table.get(headline) or {}).get("sequential_invoke")
+                if transport == "http" and seq is not None:
+                    targets.append((f"{t} ≤ 2 sequential Cognito round trips, all rules on "
+                                    "(worst of 3 passes)", str(seq), seq <= 2))
     if sizes:
         print("### Package size (cargo lambda build --release --output-format zip)\n")
         print("| package | bootstrap.zip | bootstrap (unzipped) |\n|---|---|---|")
@@ -85,10 +94,11 @@ def main() -> None:
             targets.append((f"decision path ≤ 20 µs ({name})", f"{ns / 1000:.2f} µs",
                             ns <= 20_000))
         print()
-    print(f"### Issue 5 targets (headline row: {HEADLINE})\n")
+    print("### Issue 5 targets (REST event, every security rule on)\n")
     print("| target | measured | |\n|---|---|---|")
     for name, value, ok in targets:
-        print(f"| {name} | {value} | {'PASS' if ok else 'FAIL'} |")
+        verdict = "info" if ok is None else "PASS" if ok else "FAIL"
+        print(f"| {name} | {value} | {verdict} |")
 
 
 if __name__ == "__main__":
