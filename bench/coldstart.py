@@ -365,7 +365,10 @@ def run_one(emu: RuntimeApiEmulator, moto: Moto, s: Subject, tag: str,
     return res
 
 
-def stats(values: list[float]) -> dict:
+def stats(values: list) -> dict:
+    values = [v for v in values if v is not None]
+    if not values:
+        return {"median": float("nan"), "min": float("nan"), "max": float("nan")}
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 

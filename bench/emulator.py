@@ -81,6 +81,7 @@ class ColdStart:
     minflt_init: int | None = None
     minflt_total: int | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    spawned: threading.Event = field(default_factory=threading.Event)  # pid is known
     release: threading.Event = field(default_factory=threading.Event)
 
     def ms(self, start: int | None, end: int | None) -> float | None:
@@ -138,6 +139,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(404, b'{"errorMessage":"unknown path or no run"}')
             return
         t = now_ns()
+        # A fast child can ask before Popen has returned its pid to us: wait for it
+        # (the timestamp above is already taken).
+        run.spawned.wait(5)
         if run.event_sent_at is None:
             run.first_next_at = t
             if run.pid is not None:
@@ -212,6 +216,7 @@ class RuntimeApiEmulator(ThreadingHTTPServer):
             proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT)
             run.pid = proc.pid
+            run.spawned.set()
             deadline = time.monotonic() + timeout_s
             while not run.done.wait(0.01):
                 if proc.poll() is not None:
