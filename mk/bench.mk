@@ -19,7 +19,11 @@ BENCH_ZIPS      := admin-set-password/x86_64=target/lambda-x86_64/admin-set-pass
 
 .PHONY: bench bench-deps bench-build bench-zips bench-coldstart bench-sizes bench-decision bench-report
 
-bench: bench-coldstart bench-sizes bench-decision
+# Sequential on purpose, even under -j: nothing may compile while cold starts are timed.
+bench:
+	@$(MAKE) --no-print-directory bench-coldstart
+	@$(MAKE) --no-print-directory bench-sizes
+	@$(MAKE) --no-print-directory bench-decision
 	@$(MAKE) --no-print-directory bench-report
 
 bench-deps: venv
