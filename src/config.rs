@@ -24,8 +24,10 @@ pub struct UpstreamSettings {
     pub attempt_timeout: Duration,
     pub operation_timeout: Duration,
     pub max_attempts: u32,
-    /// Call `DescribeUserPool` at init: opens the TLS connection while init has full CPU,
-    /// and proves `USER_POOL_ID` and the role before the first request.
+    /// Call `DescribeUserPool` at init: proves `USER_POOL_ID` and the role before the first
+    /// request. Off by default: measured, it adds a round trip to init and saves almost
+    /// nothing later, because the concurrent look-ups need connections of their own
+    /// (docs/performance.md).
     pub warmup: bool,
 }
 
@@ -140,7 +142,7 @@ impl Config {
                         reason: "must be a whole number from 1 to 10".into(),
                     })?,
             },
-            warmup: flag(&get, "COGNITO_WARMUP", true)?,
+            warmup: flag(&get, "COGNITO_WARMUP", false)?,
         };
 
         Ok(Self {
@@ -254,6 +256,7 @@ mod tests {
         );
         assert_eq!(c.upstream.operation_timeout, Duration::from_secs(4));
         assert_eq!(c.metrics_namespace, "AdminSetPassword");
+        assert!(!c.upstream.warmup, "warm-up is opt-in (docs/performance.md)");
     }
 
     #[test]
