@@ -15,6 +15,7 @@ use crate::error::{AppError, UpstreamKind};
 /// phase. Tests add an explicit endpoint and credentials to the same loader.
 pub fn sdk_config_loader(settings: &UpstreamSettings) -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(settings.connect_timeout)
@@ -23,6 +24,15 @@ pub fn sdk_config_loader(settings: &UpstreamSettings) -> ConfigLoader {
                 .build(),
         )
         .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts))
+}
+
+/// One HTTPS stack: hyper + rustls with ring (smaller than aws-lc and no jitter-entropy
+/// seeding at the first handshake), trusting the system's root store. docs/performance.md.
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 /// Maps an SDK failure. `service` gets first say on modelled service errors (by error code);
