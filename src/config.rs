@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use crate::auth::GroupSet;
+use crate::groups::GroupSet;
+use crate::token::{ClientIds, TokenUse};
 
 /// Why the configuration is unusable. Each message names the variable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -16,6 +17,18 @@ pub enum ConfigError {
 
 /// `PROTECTED_GROUPS` value that turns the protected-target rule off (empty means "default").
 pub const PROTECTED_GROUPS_OFF: &str = "NONE";
+
+/// The Cognito user statuses (`UserStatusType`), for `WORKFLOW_TARGET_STATUSES`.
+pub const USER_STATUSES: &[&str] = &[
+    "UNCONFIRMED",
+    "CONFIRMED",
+    "ARCHIVED",
+    "COMPROMISED",
+    "UNKNOWN",
+    "RESET_REQUIRED",
+    "FORCE_CHANGE_PASSWORD",
+    "EXTERNAL_PROVIDER",
+];
 
 /// Timeouts and retries for every Cognito and Secrets Manager call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,12 +44,47 @@ pub struct UpstreamSettings {
     pub warmup: bool,
 }
 
+/// Which trust domains this deployment serves (`ENTRY_POINTS`). The function never guesses
+/// who sent an event from its shape: an API deployment answers everything as API Gateway and
+/// verifies the token; a workflow deployment refuses anything API-shaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryPoints {
+    pub api: bool,
+    pub workflow: bool,
+}
+
+/// How API callers' tokens are verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSettings {
+    /// The admin pool's issuer in both forms Cognito uses; `iss` must be one of them exactly.
+    pub issuers: Vec<String>,
+    /// Where the admin pool's signing keys are published.
+    pub jwks_url: String,
+    pub accepted_token_use: Vec<TokenUse>,
+    pub client_ids: ClientIds,
+    pub max_age: Duration,
+}
+
+/// What a direct (workflow) invocation may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowSettings {
+    /// Statuses a target must have (`None`: any). Default `FORCE_CHANGE_PASSWORD`, so a
+    /// workflow onboards new users but cannot take over established accounts.
+    pub target_statuses: Option<Vec<String>>,
+    /// Whether a literal `password` is accepted (Step Functions keeps state input in its history).
+    pub literal_passwords: bool,
+    /// Whether a secret must be named `PASSWORD_SECRET_PREFIX` + the target's username.
+    pub secret_per_user: bool,
+}
+
 /// Everything the function needs to know, validated.
 #[derive(Debug, Clone)]
 pub struct Config {
+    pub entry_points: EntryPoints,
     /// Pool whose users' passwords are set.
     pub user_pool_id: String,
-    /// Pool the admins live in: their live groups are read there, and their token's `iss` must name it.
+    /// Pool the admins live in: their live groups and status are read there, and their
+    /// token must be issued by it.
     pub admin_user_pool_id: String,
     /// Members of these groups may call.
     pub admin_groups: GroupSet,
@@ -46,12 +94,12 @@ pub struct Config {
     pub super_admin_groups: GroupSet,
     /// Whether federated (`EXTERNAL_PROVIDER`) users may be given a password.
     pub allow_federated: bool,
-    /// Whether to authorise on the caller's live groups rather than the token's.
-    pub verify_caller_groups: bool,
-    /// Secret-name prefix `passwordSecretId` must have; `None` turns secret references off.
+    /// Secret-name prefix `passwordSecretId` must have (ends in `/`); `None` turns secret
+    /// references off.
     pub password_secret_prefix: Option<String>,
-    /// The `iss` claim an admin's token must carry.
-    pub expected_issuer: String,
+    /// Token verification; `None` when the API entry point is off.
+    pub token: Option<TokenSettings>,
+    pub workflow: WorkflowSettings,
     /// `Access-Control-Allow-Origin` for API responses, if the portal is on another origin.
     pub cors_allow_origin: Option<String>,
     pub upstream: UpstreamSettings,
@@ -68,63 +116,118 @@ impl Config {
     /// Reads variables through `lookup`; an empty value counts as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let invalid = |var: &'static str, reason: &str| ConfigError::Invalid {
+            var,
+            reason: reason.to_owned(),
+        };
+
+        let on_lambda = get("AWS_LAMBDA_FUNCTION_NAME").is_some();
+        let entry_points = match get("ENTRY_POINTS") {
+            Some(list) => entry_points(&list)?,
+            None if on_lambda => return Err(ConfigError::Missing("ENTRY_POINTS")),
+            None => EntryPoints {
+                api: true,
+                workflow: true,
+            },
+        };
+        if get("VERIFY_CALLER_GROUPS").is_some() {
+            return Err(invalid(
+                "VERIFY_CALLER_GROUPS",
+                "was removed: the caller's live groups and status are always checked; unset it",
+            ));
+        }
 
         let user_pool_id = get("USER_POOL_ID").ok_or(ConfigError::Missing("USER_POOL_ID"))?;
-        let region = pool_region(&user_pool_id).map_err(|reason| ConfigError::Invalid {
-            var: "USER_POOL_ID",
-            reason,
-        })?;
+        let region = pool_region(&user_pool_id)
+            .map_err(|reason| invalid("USER_POOL_ID", &reason))?
+            .to_owned();
         let admin_user_pool_id = match get("ADMIN_USER_POOL_ID") {
             Some(id) => {
-                pool_region(&id).map_err(|reason| ConfigError::Invalid {
-                    var: "ADMIN_USER_POOL_ID",
-                    reason,
-                })?;
+                let admin_region =
+                    pool_region(&id).map_err(|reason| invalid("ADMIN_USER_POOL_ID", &reason))?;
+                if admin_region != region {
+                    return Err(invalid(
+                        "ADMIN_USER_POOL_ID",
+                        "must be in the same region as USER_POOL_ID (one Cognito client serves both)",
+                    ));
+                }
                 id
             }
             None => user_pool_id.clone(),
         };
-        let admin_region = pool_region(&admin_user_pool_id).unwrap_or(region);
+        if let Some(function_region) = get("AWS_REGION") {
+            if function_region != region {
+                return Err(invalid(
+                    "USER_POOL_ID",
+                    "must be in the function's region (AWS_REGION): its ARNs and client use that region",
+                ));
+            }
+        }
+        let separate_admin_pool = admin_user_pool_id != user_pool_id;
 
         let admin_groups =
             group_list("ADMIN_GROUPS", get("ADMIN_GROUPS"))?.ok_or(ConfigError::Missing("ADMIN_GROUPS"))?;
         if admin_groups.is_empty() {
             return Err(ConfigError::Missing("ADMIN_GROUPS"));
         }
+        let super_admin_groups = group_list("SUPER_ADMIN_GROUPS", get("SUPER_ADMIN_GROUPS"))?.unwrap_or_default();
         let protected_groups = match get("PROTECTED_GROUPS").as_deref() {
             Some(PROTECTED_GROUPS_OFF) => GroupSet::default(),
-            other => group_list("PROTECTED_GROUPS", other.map(str::to_owned))?.unwrap_or_else(|| admin_groups.clone()),
+            Some(list) => group_list("PROTECTED_GROUPS", Some(list.to_owned()))?.unwrap_or_default(),
+            // The admins' groups live in the other pool: guessing what to protect here
+            // would protect nothing, silently.
+            None if separate_admin_pool => {
+                return Err(invalid(
+                    "PROTECTED_GROUPS",
+                    "must be set explicitly (or NONE) when ADMIN_USER_POOL_ID is a separate pool",
+                ))
+            }
+            None => admin_groups.union(&super_admin_groups),
         };
-        let super_admin_groups = group_list("SUPER_ADMIN_GROUPS", get("SUPER_ADMIN_GROUPS"))?.unwrap_or_default();
 
         let password_secret_prefix = match get("PASSWORD_SECRET_PREFIX") {
-            Some(prefix) if prefix.chars().all(is_secret_name_char) && prefix.len() <= 256 => Some(prefix),
+            Some(prefix)
+                if prefix.chars().all(is_secret_name_char) && prefix.len() <= 256 && prefix.ends_with('/') =>
+            {
+                Some(prefix)
+            }
             Some(_) => {
-                return Err(ConfigError::Invalid {
-                    var: "PASSWORD_SECRET_PREFIX",
-                    reason: "use only letters, digits and /_+=.@-".into(),
-                })
+                return Err(invalid(
+                    "PASSWORD_SECRET_PREFIX",
+                    "must end in / and use only letters, digits and /_+=.@-",
+                ))
             }
             None => None,
         };
 
+        let token = if entry_points.api {
+            Some(token_settings(&get, &region, &admin_user_pool_id)?)
+        } else {
+            None
+        };
+        let workflow = WorkflowSettings {
+            target_statuses: target_statuses(get("WORKFLOW_TARGET_STATUSES"))?,
+            literal_passwords: flag(&get, "WORKFLOW_LITERAL_PASSWORDS", false)?,
+            secret_per_user: flag(&get, "PASSWORD_SECRET_PER_USER", true)?,
+        };
+
         let cors_allow_origin = match get("CORS_ALLOW_ORIGIN") {
-            Some(origin) if origin.chars().all(|c| c.is_ascii_graphic()) => Some(origin),
+            Some(origin) if origin.chars().all(|c| c.is_ascii_graphic()) && !origin.contains(',') => Some(origin),
             Some(_) => {
-                return Err(ConfigError::Invalid {
-                    var: "CORS_ALLOW_ORIGIN",
-                    reason: "must be a single origin such as https://admin.example.com".into(),
-                })
+                return Err(invalid(
+                    "CORS_ALLOW_ORIGIN",
+                    "must be a single origin such as https://admin.example.com",
+                ))
             }
             None => None,
         };
 
         let metrics_namespace = get("METRICS_NAMESPACE").unwrap_or_else(|| "AdminSetPassword".into());
         if metrics_namespace.len() > 255 || metrics_namespace.starts_with(':') {
-            return Err(ConfigError::Invalid {
-                var: "METRICS_NAMESPACE",
-                reason: "must be 1-255 characters and not start with ':'".into(),
-            });
+            return Err(invalid(
+                "METRICS_NAMESPACE",
+                "must be 1-255 characters and not start with ':'",
+            ));
         }
 
         let upstream = UpstreamSettings {
@@ -137,29 +240,140 @@ impl Config {
                     .parse()
                     .ok()
                     .filter(|n| (1..=10).contains(n))
-                    .ok_or(ConfigError::Invalid {
-                        var: "COGNITO_MAX_ATTEMPTS",
-                        reason: "must be a whole number from 1 to 10".into(),
-                    })?,
+                    .ok_or_else(|| invalid("COGNITO_MAX_ATTEMPTS", "must be a whole number from 1 to 10"))?,
             },
             warmup: flag(&get, "COGNITO_WARMUP", false)?,
         };
 
         Ok(Self {
-            expected_issuer: format!("https://cognito-idp.{admin_region}.amazonaws.com/{admin_user_pool_id}"),
+            entry_points,
             user_pool_id,
             admin_user_pool_id,
             admin_groups,
             protected_groups,
             super_admin_groups,
             allow_federated: flag(&get, "ALLOW_FEDERATED", false)?,
-            verify_caller_groups: flag(&get, "VERIFY_CALLER_GROUPS", true)?,
             password_secret_prefix,
+            token,
+            workflow,
             cors_allow_origin,
             upstream,
             metrics_namespace,
         })
     }
+}
+
+fn entry_points(list: &str) -> Result<EntryPoints, ConfigError> {
+    let mut points = EntryPoints {
+        api: false,
+        workflow: false,
+    };
+    for name in list.split(',').map(str::trim) {
+        match name {
+            "api" => points.api = true,
+            "workflow" => points.workflow = true,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    var: "ENTRY_POINTS",
+                    reason: "must be api, workflow or api,workflow".into(),
+                })
+            }
+        }
+    }
+    Ok(points)
+}
+
+/// The API's token rules. `ADMIN_CLIENT_IDS` has no default: the REST Cognito authorizer
+/// accepts a token from any app client of the pool, including a self-sign-up one.
+fn token_settings(
+    get: &impl Fn(&str) -> Option<String>,
+    region: &str,
+    admin_pool_id: &str,
+) -> Result<TokenSettings, ConfigError> {
+    let client_ids = match get("ADMIN_CLIENT_IDS").as_deref() {
+        None => return Err(ConfigError::Missing("ADMIN_CLIENT_IDS")),
+        Some("*") => ClientIds::Any,
+        Some(list) => {
+            let ids: Vec<String> = list.split(',').map(|id| id.trim().to_owned()).collect();
+            let valid = |id: &String| (1..=128).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric());
+            if !ids.iter().all(valid) {
+                return Err(ConfigError::Invalid {
+                    var: "ADMIN_CLIENT_IDS",
+                    reason: "must be * or comma-separated app client ids (letters and digits)".into(),
+                });
+            }
+            ClientIds::Only(ids)
+        }
+    };
+    let accepted_token_use = match get("ACCEPTED_TOKEN_USE") {
+        None => vec![TokenUse::Id],
+        Some(list) => {
+            let mut uses = Vec::new();
+            for name in list.split(',').map(str::trim) {
+                let token_use = match name {
+                    "id" => TokenUse::Id,
+                    "access" => TokenUse::Access,
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            var: "ACCEPTED_TOKEN_USE",
+                            reason: "must be id, access or id,access".into(),
+                        })
+                    }
+                };
+                if !uses.contains(&token_use) {
+                    uses.push(token_use);
+                }
+            }
+            uses
+        }
+    };
+    let max_age_seconds = match get("MAX_TOKEN_AGE_SECONDS") {
+        None => 3_600,
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|n| (60..=86_400).contains(n))
+            .ok_or(ConfigError::Invalid {
+                var: "MAX_TOKEN_AGE_SECONDS",
+                reason: "must be whole seconds from 60 to 86400".into(),
+            })?,
+    };
+    let issuers = vec![
+        format!("https://cognito-idp.{region}.amazonaws.com/{admin_pool_id}"),
+        format!("https://issuer-cognito-idp.{region}.amazonaws.com/{admin_pool_id}"),
+    ];
+    // The same endpoint override the SDK honours, so local Cognito emulators serve the keys.
+    let endpoint = get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER").or_else(|| get("AWS_ENDPOINT_URL"));
+    let jwks_url = match endpoint {
+        Some(endpoint) => format!("{}/{admin_pool_id}/.well-known/jwks.json", endpoint.trim_end_matches('/')),
+        None => format!("{}/.well-known/jwks.json", issuers[0]),
+    };
+    Ok(TokenSettings {
+        issuers,
+        jwks_url,
+        accepted_token_use,
+        client_ids,
+        max_age: Duration::from_secs(max_age_seconds),
+    })
+}
+
+fn target_statuses(value: Option<String>) -> Result<Option<Vec<String>>, ConfigError> {
+    let list = value.unwrap_or_else(|| "FORCE_CHANGE_PASSWORD".into());
+    if list == "*" {
+        return Ok(None);
+    }
+    let statuses: Vec<String> = list.split(',').map(|s| s.trim().to_owned()).collect();
+    if let Some(unknown) = statuses.iter().find(|s| !USER_STATUSES.contains(&s.as_str())) {
+        return Err(ConfigError::Invalid {
+            var: "WORKFLOW_TARGET_STATUSES",
+            reason: format!(
+                "{:?} is not a Cognito user status; use * or some of {}",
+                unknown.chars().take(32).collect::<String>(),
+                USER_STATUSES.join(",")
+            ),
+        });
+    }
+    Ok(Some(statuses))
 }
 
 /// The region part of a `<region>_<id>` pool id, e.g. `eu-west-1` of `eu-west-1_AbC123`.
@@ -232,31 +446,106 @@ mod tests {
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
-    const BASE: [(&str, &str); 2] = [
+    const BASE: [(&str, &str); 3] = [
         ("USER_POOL_ID", "eu-west-1_AbC123"),
         ("ADMIN_GROUPS", "admins, helpdesk"),
+        ("ADMIN_CLIENT_IDS", "client1"),
     ];
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+        let mut vars = BASE.to_vec();
+        vars.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+        vars.extend_from_slice(extra);
+        vars
+    }
 
     #[test]
     fn minimal_config_gets_secure_defaults() {
         let c = config(&BASE).unwrap();
+        assert_eq!(
+            c.entry_points,
+            EntryPoints {
+                api: true,
+                workflow: true
+            },
+            "both only off Lambda"
+        );
         assert_eq!(c.admin_user_pool_id, "eu-west-1_AbC123");
         assert_eq!(c.admin_groups.names(), ["admins", "helpdesk"]);
-        assert_eq!(
-            c.protected_groups, c.admin_groups,
-            "protected defaults to the admin groups"
-        );
+        assert_eq!(c.protected_groups, c.admin_groups, "protected defaults to admins ∪ super admins");
         assert!(c.super_admin_groups.is_empty());
-        assert!(c.verify_caller_groups);
         assert!(!c.allow_federated);
         assert_eq!(c.password_secret_prefix, None);
+        let token = c.token.unwrap();
         assert_eq!(
-            c.expected_issuer,
-            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"
+            token.issuers,
+            [
+                "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
+                "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"
+            ]
+        );
+        assert_eq!(
+            token.jwks_url,
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json"
+        );
+        assert_eq!(token.accepted_token_use, [TokenUse::Id]);
+        assert_eq!(token.client_ids, ClientIds::Only(vec!["client1".into()]));
+        assert_eq!(token.max_age, Duration::from_secs(3600));
+        assert_eq!(
+            c.workflow,
+            WorkflowSettings {
+                target_statuses: Some(vec!["FORCE_CHANGE_PASSWORD".into()]),
+                literal_passwords: false,
+                secret_per_user: true
+            }
         );
         assert_eq!(c.upstream.operation_timeout, Duration::from_secs(4));
         assert_eq!(c.metrics_namespace, "AdminSetPassword");
         assert!(!c.upstream.warmup, "warm-up is opt-in (docs/performance.md)");
+    }
+
+    #[test]
+    fn protected_groups_default_to_admins_and_super_admins() {
+        let c = config(&with(&[("SUPER_ADMIN_GROUPS", "root")])).unwrap();
+        assert_eq!(c.protected_groups.names(), ["admins", "helpdesk", "root"]);
+    }
+
+    #[test]
+    fn on_lambda_the_entry_point_must_be_chosen() {
+        let on_lambda = with(&[("AWS_LAMBDA_FUNCTION_NAME", "fn")]);
+        assert_eq!(config(&on_lambda).unwrap_err(), ConfigError::Missing("ENTRY_POINTS"));
+        let mut workflow = on_lambda.clone();
+        workflow.push(("ENTRY_POINTS", "workflow"));
+        workflow.retain(|(k, _)| *k != "ADMIN_CLIENT_IDS");
+        let c = config(&workflow).unwrap();
+        assert_eq!(
+            (c.entry_points.api, c.entry_points.workflow, c.token.is_none()),
+            (false, true, true)
+        );
+    }
+
+    #[test]
+    fn the_api_entry_point_needs_its_app_clients() {
+        let mut vars = with(&[("ENTRY_POINTS", "api")]);
+        vars.retain(|(k, _)| *k != "ADMIN_CLIENT_IDS");
+        assert_eq!(config(&vars).unwrap_err(), ConfigError::Missing("ADMIN_CLIENT_IDS"));
+        vars.push(("ADMIN_CLIENT_IDS", "*"));
+        assert_eq!(config(&vars).unwrap().token.unwrap().client_ids, ClientIds::Any);
+    }
+
+    #[test]
+    fn an_endpoint_override_serves_the_keys_too() {
+        let c = config(&with(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:5000/")])).unwrap();
+        assert_eq!(
+            c.token.unwrap().jwks_url,
+            "http://127.0.0.1:5000/eu-west-1_AbC123/.well-known/jwks.json"
+        );
+        let c = config(&with(&[
+            ("AWS_ENDPOINT_URL", "http://a"),
+            ("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "http://b"),
+        ]))
+        .unwrap();
+        assert_eq!(c.token.unwrap().jwks_url, "http://b/eu-west-1_AbC123/.well-known/jwks.json");
     }
 
     #[test]
@@ -273,6 +562,13 @@ mod tests {
             config(&[("USER_POOL_ID", "eu-west-1_AbC123"), ("ADMIN_GROUPS", " ")]).unwrap_err(),
             ConfigError::Missing("ADMIN_GROUPS")
         );
+        assert_eq!(
+            config(&with(&[("ADMIN_USER_POOL_ID", "eu-west-1_Admins9")])).unwrap_err(),
+            ConfigError::Invalid {
+                var: "PROTECTED_GROUPS",
+                reason: "must be set explicitly (or NONE) when ADMIN_USER_POOL_ID is a separate pool".into()
+            }
+        );
     }
 
     #[test]
@@ -284,40 +580,67 @@ mod tests {
             ("ADMIN_GROUPS", "admins,,ops"),
             ("ADMIN_GROUPS", "adm ins"),
             ("ADMIN_USER_POOL_ID", "x"),
-            ("VERIFY_CALLER_GROUPS", "yes"),
+            ("ADMIN_USER_POOL_ID", "us-east-1_Admins"),
             ("ALLOW_FEDERATED", "1"),
+            ("VERIFY_CALLER_GROUPS", "true"),
+            ("ENTRY_POINTS", "api,cron"),
+            ("ENTRY_POINTS", "API"),
+            ("ADMIN_CLIENT_IDS", "a b"),
+            ("ADMIN_CLIENT_IDS", "a,,b"),
+            ("ACCEPTED_TOKEN_USE", "refresh"),
+            ("MAX_TOKEN_AGE_SECONDS", "0"),
+            ("MAX_TOKEN_AGE_SECONDS", "100000"),
+            ("WORKFLOW_TARGET_STATUSES", "FORCE_CHANGE_PASSWORD,confirmed"),
+            ("WORKFLOW_LITERAL_PASSWORDS", "yes"),
+            ("PASSWORD_SECRET_PER_USER", "no"),
             ("COGNITO_ATTEMPT_TIMEOUT_MS", "0"),
             ("COGNITO_OPERATION_TIMEOUT_MS", "ten"),
             ("COGNITO_MAX_ATTEMPTS", "11"),
-            ("PASSWORD_SECRET_PREFIX", "has space"),
+            ("PASSWORD_SECRET_PREFIX", "has space/"),
+            ("PASSWORD_SECRET_PREFIX", "onboarding"),
             ("CORS_ALLOW_ORIGIN", "https://a.example, https://b.example"),
+            ("AWS_REGION", "us-east-1"),
         ];
         for (var, value) in cases {
-            let mut vars = BASE.to_vec();
-            vars.retain(|(k, _)| *k != var);
-            vars.push((var, value));
-            match config(&vars) {
-                Err(ConfigError::Invalid { var: named, .. }) => assert_eq!(named, var, "{var}={value}"),
+            match config(&with(&[(var, value)])) {
+                Err(ConfigError::Invalid { var: named, .. }) => {
+                    let expected = if var == "AWS_REGION" { "USER_POOL_ID" } else { var };
+                    assert_eq!(named, expected, "{var}={value}")
+                }
                 other => panic!("{var}={value:?}: expected Invalid, got {other:?}"),
             }
         }
     }
 
     #[test]
-    fn protected_groups_can_be_turned_off_explicitly() {
-        let mut vars = BASE.to_vec();
-        vars.push(("PROTECTED_GROUPS", "NONE"));
-        assert!(config(&vars).unwrap().protected_groups.is_empty());
+    fn workflow_statuses_accept_a_list_or_any() {
+        let c = config(&with(&[("WORKFLOW_TARGET_STATUSES", "FORCE_CHANGE_PASSWORD, RESET_REQUIRED")])).unwrap();
+        assert_eq!(
+            c.workflow.target_statuses,
+            Some(vec!["FORCE_CHANGE_PASSWORD".into(), "RESET_REQUIRED".into()])
+        );
+        let c = config(&with(&[("WORKFLOW_TARGET_STATUSES", "*")])).unwrap();
+        assert_eq!(c.workflow.target_statuses, None);
     }
 
     #[test]
-    fn separate_admin_pool_sets_the_expected_issuer() {
-        let mut vars = BASE.to_vec();
-        vars.push(("ADMIN_USER_POOL_ID", "us-east-1_Admins9"));
-        let c = config(&vars).unwrap();
+    fn protected_groups_can_be_turned_off_explicitly() {
+        assert!(config(&with(&[("PROTECTED_GROUPS", "NONE")]))
+            .unwrap()
+            .protected_groups
+            .is_empty());
+    }
+
+    #[test]
+    fn separate_admin_pool_sets_the_expected_issuers() {
+        let c = config(&with(&[
+            ("ADMIN_USER_POOL_ID", "eu-west-1_Admins9"),
+            ("PROTECTED_GROUPS", "staff-admins"),
+        ]))
+        .unwrap();
         assert_eq!(
-            c.expected_issuer,
-            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Admins9"
+            c.token.unwrap().issuers[0],
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Admins9"
         );
     }
 

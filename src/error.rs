@@ -23,6 +23,10 @@ pub enum AppError {
     /// The event, body or a field is malformed. The message names the field and the reason.
     #[error("{0}")]
     InvalidRequest(String),
+    /// The API caller's token is missing or failed verification. One message for every
+    /// cause; `reason` (which check failed) goes to the audit line only.
+    #[error("invalid or expired token")]
+    Unauthorized { reason: &'static str },
     /// The caller may not do this. The message says which rule refused it.
     #[error("{0}")]
     Forbidden(String),
@@ -47,6 +51,10 @@ pub enum AppError {
     /// Cognito or Secrets Manager failed, could not be reached, or did not answer in time.
     #[error("the identity service is unavailable; retry later")]
     Upstream { kind: UpstreamKind, detail: String },
+    /// `AdminSetUserPassword` was sent and no answer came (a timeout, or the Lambda deadline):
+    /// the password may have changed, and a blind retry can fail on password history.
+    #[error("the identity service did not answer in time; the password may have been set: check the user before retrying")]
+    SetOutcomeUnknown { detail: String },
     /// Anything we did not foresee.
     #[error("internal error")]
     Internal { detail: String },
@@ -60,6 +68,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidRequest(_) => "InvalidRequest",
+            Self::Unauthorized { .. } => "Unauthorized",
             Self::Forbidden(_) => "Forbidden",
             Self::FederatedUser => "FederatedUser",
             Self::InvalidPassword(_) => "InvalidPassword",
@@ -67,7 +76,7 @@ impl AppError {
             Self::UserNotFound => "UserNotFound",
             Self::TooManyRequests => "TooManyRequests",
             Self::Configuration { .. } => "ConfigurationError",
-            Self::Upstream { .. } => "UpstreamError",
+            Self::Upstream { .. } | Self::SetOutcomeUnknown { .. } => "UpstreamError",
             Self::Internal { .. } => "InternalError",
         }
     }
@@ -76,6 +85,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             Self::InvalidRequest(_) | Self::InvalidPassword(_) | Self::InvalidParameter(_) => 400,
+            Self::Unauthorized { .. } => 401,
             Self::Forbidden(_) => 403,
             Self::UserNotFound => 404,
             Self::FederatedUser => 409,
@@ -92,27 +102,34 @@ impl AppError {
             Self::Upstream {
                 kind: UpstreamKind::Timeout,
                 ..
-            } => 504,
+            }
+            | Self::SetOutcomeUnknown { .. } => 504,
         }
     }
 
     /// How the audit trail and the metrics count this failure.
     pub fn outcome(&self) -> Outcome {
         match self {
-            Self::Forbidden(_) | Self::FederatedUser => Outcome::Denied,
+            Self::Unauthorized { .. } | Self::Forbidden(_) | Self::FederatedUser => Outcome::Denied,
             Self::InvalidRequest(_) | Self::InvalidPassword(_) | Self::InvalidParameter(_) | Self::UserNotFound => {
                 Outcome::Invalid
             }
-            Self::TooManyRequests | Self::Configuration { .. } | Self::Upstream { .. } | Self::Internal { .. } => {
-                Outcome::Failed
-            }
+            Self::TooManyRequests
+            | Self::Configuration { .. }
+            | Self::Upstream { .. }
+            | Self::SetOutcomeUnknown { .. }
+            | Self::Internal { .. } => Outcome::Failed,
         }
     }
 
     /// Internal detail for the log only; never part of a response.
     pub fn detail(&self) -> Option<&str> {
         match self {
-            Self::Configuration { detail } | Self::Upstream { detail, .. } | Self::Internal { detail } => Some(detail),
+            Self::Unauthorized { reason } => Some(reason),
+            Self::Configuration { detail }
+            | Self::Upstream { detail, .. }
+            | Self::SetOutcomeUnknown { detail }
+            | Self::Internal { detail } => Some(detail),
             _ => None,
         }
     }
@@ -159,6 +176,9 @@ mod tests {
         let detail = || "secret internal detail".to_owned();
         vec![
             AppError::InvalidRequest("password: too short".into()),
+            AppError::Unauthorized {
+                reason: "secret internal detail",
+            },
             AppError::Forbidden("not an admin".into()),
             AppError::FederatedUser,
             AppError::InvalidPassword("Password does not conform to policy".into()),
@@ -178,6 +198,7 @@ mod tests {
                 kind: UpstreamKind::Timeout,
                 detail: detail(),
             },
+            AppError::SetOutcomeUnknown { detail: detail() },
             AppError::Internal { detail: detail() },
         ]
     }
@@ -186,6 +207,7 @@ mod tests {
     fn every_variant_maps_to_the_documented_code_status_and_outcome() {
         let expected = [
             ("InvalidRequest", 400, Outcome::Invalid),
+            ("Unauthorized", 401, Outcome::Denied),
             ("Forbidden", 403, Outcome::Denied),
             ("FederatedUser", 409, Outcome::Denied),
             ("InvalidPassword", 400, Outcome::Invalid),
@@ -195,6 +217,7 @@ mod tests {
             ("ConfigurationError", 500, Outcome::Failed),
             ("UpstreamError", 502, Outcome::Failed),
             ("UpstreamError", 503, Outcome::Failed),
+            ("UpstreamError", 504, Outcome::Failed),
             ("UpstreamError", 504, Outcome::Failed),
             ("InternalError", 500, Outcome::Failed),
         ];
@@ -221,7 +244,7 @@ mod tests {
     #[test]
     fn server_side_messages_never_carry_internal_detail() {
         for err in every_variant() {
-            if err.status() >= 500 {
+            if err.status() >= 500 || err.status() == 401 {
                 assert!(!err.to_string().contains("secret internal detail"), "{err:?}");
                 assert!(err.detail().is_some());
             }

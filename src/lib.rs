@@ -1,84 +1,117 @@
 //! admin-set-password: an authorised administrator sets a Cognito user's password.
 //!
-//! The handler runs event -> `prepare` (parse, authorise on claims, validate: pure, no I/O)
-//! -> look-ups and live authorisation -> `AdminSetUserPassword` -> response, and writes one
-//! audit record and one metrics document whatever happens.
+//! One invocation: `prepare` (parse the event for the configured entry points and validate
+//! the request: pure, no I/O) -> for API callers, verify their token and that the
+//! authorizer's claims agree with it (no Cognito call before that) -> the look-ups the policy
+//! needs, concurrently -> the policy's decision -> `AdminSetUserPassword` -> the optional
+//! sign-out -> response. One audit record and one metrics document are written whatever
+//! happens, before the Lambda deadline.
 
 use std::future::Future;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::Diagnostic;
 use serde_json::Value;
 
 pub mod audit;
-pub mod auth;
 pub mod config;
 pub mod directory;
 pub mod error;
 pub mod event;
+pub mod groups;
 mod json;
 pub mod metrics;
+pub mod output;
+pub mod policy;
 pub mod request;
 pub mod response;
 pub mod telemetry;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
+pub mod token;
 pub mod upstream;
 
-pub use audit::{AuditRecord, Outcome, AUDIT_EVENT};
+pub use audit::{AuditRecord, Outcome, PasswordSet, AUDIT_EVENT};
 pub use config::{Config, ConfigError};
 pub use directory::cognito::{CognitoDirectory, SecretsManagerStore};
 pub use directory::{Directory, SecretStore, IAM_ACTIONS};
 pub use error::AppError;
-pub use metrics::MetricsSink;
+pub use output::Output;
 
-use auth::{AuthorisedCaller, Facts, Lookups};
 use directory::UserStatus;
-use event::{EntryShape, ParsedEvent, RequestInput};
-use request::{Password, PasswordSource, SetPassword};
+use error::UpstreamKind;
+use event::{ApiContext, EntryShape, ParsedEvent, RequestInput};
+use policy::{Actor, Facts};
+use request::{FunctionHome, Password, PasswordSource, SetPassword};
 use response::Success;
+use token::{KeySource, TokenFailure, TokenPolicy, VerifiedToken};
 
-/// A request that passed every check that needs no I/O.
-#[derive(Debug)]
-pub struct Approved {
-    pub command: SetPassword,
-    /// The API caller (claims checked); `None` for direct invocations, which IAM authorised.
-    pub caller: Option<AuthorisedCaller>,
+/// Time kept back from the Lambda deadline to write the audit line and the answer.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
+
+/// What Lambda says about one invocation.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    pub request_id: String,
+    /// The ARN the function was invoked by: its account and region bind secret ARNs.
+    pub function_arn: String,
+    /// When Lambda stops the invocation; `None` off Lambda.
+    pub deadline: Option<SystemTime>,
 }
 
-/// The pure part of an invocation: what was asked, by whom, and whether it may go ahead.
+/// The pure part of an invocation: what was asked and in which shape, before any I/O.
 #[derive(Debug)]
 pub struct Prepared {
     pub shape: EntryShape,
+    /// The API Gateway context, whose token still has to be verified.
+    pub api: Option<ApiContext>,
+    /// The validated command, or why the request is bad.
+    pub command: Result<SetPassword, AppError>,
     record: AuditRecord,
-    pub decision: Result<Approved, AppError>,
 }
 
 impl Prepared {
-    /// The audit record as it stands before any Cognito call (final if `decision` is an error).
+    /// The audit record as it stands before any verification or Cognito call.
     pub fn audit_record(&self) -> AuditRecord {
         let mut record = self.record.clone();
-        if let Err(err) = &self.decision {
+        if let Err(err) = &self.command {
             record_failure(&mut record, err);
         }
         record
     }
 }
 
-/// Parses the event, authorises the caller on their claims and validates the request.
-pub fn prepare(config: &Config, raw_event: &str, lambda_request_id: &str) -> Prepared {
-    let parsed = event::parse_event(raw_event);
-    let mut record = initial_record(config, &parsed, lambda_request_id);
-    let shape = parsed.shape;
-    let decision = decide(config, parsed, &mut record);
+/// Parses the event for the configured entry points and validates the request.
+pub fn prepare(config: &Config, raw_event: &str, invocation: &Invocation) -> Prepared {
+    let parsed = event::parse_event(config.entry_points, raw_event);
+    let mut record = initial_record(config, &parsed, &invocation.request_id);
+    let ParsedEvent { shape, api, input, .. } = parsed;
+    let command = input.and_then(|input| match input {
+        RequestInput::Api { path_username, body } => request::parse_api_body(path_username.as_deref(), &body),
+        RequestInput::Direct(payload) => {
+            let home = FunctionHome::from_function_arn(&invocation.function_arn);
+            let (command, iam) = request::parse_direct(config, &payload, home.as_ref())?;
+            record.requested_by = iam.requested_by.map(|s| event::audit_label(&s));
+            record.correlation_id = iam.correlation_id.map(|s| event::audit_label(&s));
+            Ok(command)
+        }
+    });
+    if let Ok(command) = &command {
+        record.target_username = Some(command.username.as_str().to_owned());
+        record.permanent = Some(command.permanent);
+        record.sign_out = Some(command.sign_out);
+    }
     Prepared {
         shape,
+        api,
+        command,
         record,
-        decision,
     }
 }
 
 fn initial_record(config: &Config, parsed: &ParsedEvent, lambda_request_id: &str) -> AuditRecord {
     let api = parsed.api.as_ref();
-    let caller = api.map(|a| &a.caller);
+    let claims = api.and_then(|a| a.claims.as_ref());
     AuditRecord {
         event: AUDIT_EVENT,
         outcome: Outcome::Success,
@@ -87,9 +120,10 @@ fn initial_record(config: &Config, parsed: &ParsedEvent, lambda_request_id: &str
         detail: None,
         entry: parsed.shape.audit_name(),
         actor_type: if parsed.shape.is_api() { "user" } else { "iam" },
-        actor_sub: caller.and_then(|c| c.sub.clone()),
-        actor_username: caller.and_then(|c| c.username.clone()),
-        actor_groups: caller.and_then(|c| c.groups.as_ref()).map(|g| g.join(",")),
+        actor_sub: None,
+        actor_username: None,
+        actor_groups: None,
+        claimed_username: claims.and_then(|c| c.cognito_username.clone().or_else(|| c.username.clone())),
         source_ip: api.and_then(|a| a.source_ip.clone()),
         user_agent: api.and_then(|a| a.user_agent.clone()),
         requested_by: None,
@@ -98,41 +132,13 @@ fn initial_record(config: &Config, parsed: &ParsedEvent, lambda_request_id: &str
         target_username: parsed.target_hint.clone(),
         permanent: None,
         sign_out: None,
-        password_set: false,
+        password_set: PasswordSet::No,
+        signed_out: None,
+        sign_out_error: None,
         lambda_request_id: lambda_request_id.to_owned(),
         api_request_id: api.and_then(|a| a.request_id.clone()),
         duration_ms: 0,
     }
-}
-
-/// Claims first (an outsider learns nothing about the body's validity), then the request.
-fn decide(config: &Config, parsed: ParsedEvent, record: &mut AuditRecord) -> Result<Approved, AppError> {
-    let caller = match (parsed.shape.is_api(), &parsed.api) {
-        (false, _) => None,
-        (true, Some(api)) => Some(auth::authorise_claims(config, &api.caller)?),
-        (true, None) => {
-            return Err(parsed
-                .input
-                .err()
-                .unwrap_or_else(|| AppError::Forbidden("no authorizer context".into())))
-        }
-    };
-    let command = match parsed.input? {
-        RequestInput::Api { path_username, body } => request::parse_api_body(path_username.as_deref(), &body)?,
-        RequestInput::Direct(payload) => {
-            let (command, iam) = request::parse_direct(config, &payload)?;
-            record.requested_by = iam.requested_by.map(|s| event::audit_label(&s));
-            record.correlation_id = iam.correlation_id.map(|s| event::audit_label(&s));
-            command
-        }
-    };
-    record.target_username = Some(command.username.as_str().to_owned());
-    record.permanent = Some(command.permanent);
-    record.sign_out = Some(command.sign_out);
-    if let Some(caller) = &caller {
-        auth::refuse_self_reset(caller, &command.username)?;
-    }
-    Ok(Approved { command, caller })
 }
 
 fn record_failure(record: &mut AuditRecord, err: &AppError) {
@@ -142,54 +148,72 @@ fn record_failure(record: &mut AuditRecord, err: &AppError) {
     record.detail = err.detail().map(str::to_owned);
 }
 
-/// The function: configuration and the two ports, built once at init.
-pub struct App<D, S> {
+/// The function: configuration and the ports, built once at init.
+pub struct App<D, S, K> {
     pub config: Config,
     directory: D,
     secrets: S,
-    metrics: MetricsSink,
+    keys: K,
+    token_policy: Option<TokenPolicy>,
+    output: Output,
 }
 
-impl<D: Directory + Sync, S: SecretStore + Sync> App<D, S> {
-    pub fn new(config: Config, directory: D, secrets: S, metrics: MetricsSink) -> Self {
+impl<D: Directory + Sync, S: SecretStore + Sync, K: KeySource + Sync> App<D, S, K> {
+    pub fn new(config: Config, directory: D, secrets: S, keys: K, output: Output) -> Self {
+        let token_policy = config.token.as_ref().map(token_policy);
         Self {
             config,
             directory,
             secrets,
-            metrics,
+            keys,
+            token_policy,
+            output,
         }
     }
 
     /// Handles one raw event. API shapes always get `Ok(proxy response)`; direct invocations
     /// get `Ok(output)` or `Err(Diagnostic)` with the error code as `errorType`.
-    pub async fn handle(&self, raw_event: &str, lambda_request_id: &str) -> Result<Value, Diagnostic> {
+    pub async fn handle(&self, raw_event: &str, invocation: &Invocation) -> Result<Value, Diagnostic> {
         let started = Instant::now();
         let Prepared {
             shape,
+            api,
+            command,
             mut record,
-            decision,
-        } = prepare(&self.config, raw_event, lambda_request_id);
-        let result = match decision {
-            Ok(approved) => self.execute(approved, &mut record).await,
-            Err(err) => Err(err),
+        } = prepare(&self.config, raw_event, invocation);
+
+        let work = self.run(shape, api, command, &mut record);
+        let budget = invocation
+            .deadline
+            .map(|deadline| deadline.duration_since(SystemTime::now()).unwrap_or_default())
+            .map(|left| left.saturating_sub(DEADLINE_MARGIN));
+        let result = match budget {
+            None => work.await,
+            Some(budget) => match tokio::time::timeout(budget, work).await {
+                Ok(result) => result,
+                Err(_) => abandoned_at_deadline(&mut record),
+            },
         };
         if let Err(err) = &result {
             record_failure(&mut record, err);
         }
         record.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        record.emit();
+        record.emit(&self.output);
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or(0);
-        self.metrics.write(&metrics::emf_document(
-            &self.config.metrics_namespace,
-            record.outcome,
-            shape,
-            record.code,
-            now_ms,
-        ));
-        let request_id = record.api_request_id.as_deref().unwrap_or(lambda_request_id);
+        self.output.write_line(
+            &metrics::emf_document(
+                &self.config.metrics_namespace,
+                record.outcome,
+                shape,
+                record.code,
+                now_ms,
+            )
+            .to_string(),
+        );
+        let request_id = record.api_request_id.as_deref().unwrap_or(&invocation.request_id);
         response::render(
             shape,
             result.as_ref(),
@@ -198,57 +222,131 @@ impl<D: Directory + Sync, S: SecretStore + Sync> App<D, S> {
         )
     }
 
-    /// Look-ups (concurrently, only those the rules need), live authorisation, the set, and
-    /// the optional sign-out: at most two sequential Cognito round trips before the sign-out.
-    async fn execute(&self, approved: Approved, record: &mut AuditRecord) -> Result<Success, AppError> {
-        let Approved { command, caller } = approved;
-        let config = &self.config;
-        let lookups = Lookups::needed(config, caller.as_ref());
-        let target = command.username.as_str();
-        let caller_name = caller.as_ref().map_or("", |c| c.username.as_str());
+    /// Authenticates API callers, then executes. The token is verified before anything else
+    /// is said: an unauthenticated caller learns nothing about their request's validity.
+    async fn run(
+        &self,
+        shape: EntryShape,
+        api: Option<ApiContext>,
+        command: Result<SetPassword, AppError>,
+        record: &mut AuditRecord,
+    ) -> Result<Success, AppError> {
+        let actor = match (shape.is_api(), api) {
+            (false, _) => Actor::Workflow,
+            // An API-shaped event that could not be read: nothing to verify.
+            (true, None) => return Err(command.err().unwrap_or_else(|| AppError::invalid("event", "unreadable"))),
+            (true, Some(api)) => {
+                let token = self.authenticate(&api).await?;
+                record.actor_sub = Some(token.sub.clone());
+                record.actor_username = Some(token.username.clone());
+                record.actor_groups = Some(token.groups.join(","));
+                record.claimed_username = None;
+                policy::claims_agree(&token, api.claims.as_ref())?;
+                Actor::Admin(token)
+            }
+        };
+        let command = command?;
+        policy::refuse_self_reset(&actor, &command.username)?;
+        self.execute(actor, command, record).await
+    }
 
-        let (caller_groups, target_groups, target_user, password) = tokio::join!(
-            when(
-                lookups.caller_groups,
-                self.directory.list_groups(&config.admin_user_pool_id, caller_name)
-            ),
-            when(
-                lookups.target_groups,
-                self.directory.list_groups(&config.user_pool_id, target)
-            ),
-            when(
-                lookups.target_user,
-                self.directory.get_user(&config.user_pool_id, target)
-            ),
+    async fn authenticate(&self, api: &ApiContext) -> Result<VerifiedToken, AppError> {
+        let policy = self.token_policy.as_ref().ok_or_else(|| AppError::Internal {
+            detail: "an API event reached a function without token settings".into(),
+        })?;
+        if api.authorization.conflicting {
+            return Err(AppError::Unauthorized {
+                reason: "conflicting Authorization headers",
+            });
+        }
+        let header = api.authorization.value.as_deref().ok_or(AppError::Unauthorized {
+            reason: "no Authorization header",
+        })?;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        token::verify(strip_bearer(header), &self.keys, policy, now)
+            .await
+            .map_err(|failure| match failure {
+                TokenFailure::Invalid(reason) => AppError::Unauthorized { reason },
+                TokenFailure::KeysUnavailable(detail) => AppError::Upstream {
+                    kind: UpstreamKind::Unreachable,
+                    detail: format!("JWKS: {detail}"),
+                },
+            })
+    }
+
+    /// The look-ups the policy needs (one concurrent round, with the secret read), the
+    /// decision, the set and the optional sign-out.
+    async fn execute(&self, actor: Actor, command: SetPassword, record: &mut AuditRecord) -> Result<Success, AppError> {
+        let config = &self.config;
+        let lookups = policy::lookups(config, &actor);
+        let target = command.username.as_str();
+        let caller = match &actor {
+            Actor::Admin(token) => token.username.as_str(),
+            Actor::Workflow => "",
+        };
+        let admin_pool = config.admin_user_pool_id.as_str();
+        let pool = config.user_pool_id.as_str();
+        let (caller_groups, caller_user, target_groups, target_user, password) = tokio::join!(
+            when(lookups.caller_groups, self.directory.list_groups(admin_pool, caller)),
+            when(lookups.caller_user, self.directory.get_user(admin_pool, caller)),
+            when(lookups.target_groups, self.directory.list_groups(pool, target)),
+            when(lookups.target_user, self.directory.get_user(pool, target)),
             self.resolve_password(command.password),
         );
-
-        // The caller's standing is settled before anything about the target is revealed.
-        let caller_groups = caller_groups.transpose().map_err(|err| match err {
-            AppError::UserNotFound => AppError::Forbidden("the caller is not a user of the admin user pool".into()),
-            other => other,
-        })?;
-        auth::authorise_live_caller(config, caller.as_ref(), caller_groups.as_deref())?;
-        let facts = Facts {
-            caller_groups,
-            target_groups: target_groups.transpose()?,
-            target_user: target_user.transpose()?,
-        };
-        auth::authorise_target(config, caller.as_ref(), &facts)?;
+        if let Some(Ok(live)) = &caller_groups {
+            record.actor_groups = Some(live.join(","));
+        }
+        policy::decide(
+            config,
+            &actor,
+            Facts {
+                caller_groups,
+                caller_user,
+                target_groups,
+                target_user,
+            },
+        )?;
         let password = password?;
 
-        self.directory
-            .set_password(&config.user_pool_id, target, &password, command.permanent)
-            .await?;
-        record.password_set = true;
-
-        if command.sign_out {
-            self.directory.global_sign_out(&config.user_pool_id, target).await?;
+        record.password_set = PasswordSet::Unknown;
+        match self
+            .directory
+            .set_password(pool, target, &password, command.permanent)
+            .await
+        {
+            Ok(()) => record.password_set = PasswordSet::Yes,
+            Err(AppError::Upstream {
+                kind: UpstreamKind::Timeout,
+                detail,
+            }) => return Err(AppError::SetOutcomeUnknown { detail }),
+            Err(err) => {
+                record.password_set = PasswordSet::No;
+                return Err(err);
+            }
         }
+
+        // The password is set: a failed sign-out is reported, not turned into an error that
+        // invites a retry of the set (which password history would refuse).
+        let signed_out = if command.sign_out {
+            match self.directory.global_sign_out(pool, target).await {
+                Ok(()) => Some(true),
+                Err(err) => {
+                    record.sign_out_error = Some(err.code());
+                    record.detail = Some(format!(
+                        "AdminUserGlobalSignOut after the set: {}",
+                        err.detail().unwrap_or(&err.to_string())
+                    ));
+                    Some(false)
+                }
+            }
+        } else {
+            None
+        };
+        record.signed_out = signed_out;
         Ok(Success {
             username: target.to_owned(),
             user_status: UserStatus::after_set(command.permanent),
-            signed_out: command.sign_out.then_some(true),
+            signed_out,
         })
     }
 
@@ -257,6 +355,50 @@ impl<D: Directory + Sync, S: SecretStore + Sync> App<D, S> {
             PasswordSource::Literal(password) => Ok(password),
             PasswordSource::SecretRef(secret_id) => self.secrets.password(&secret_id).await,
         }
+    }
+}
+
+/// The verification rules for `settings`.
+fn token_policy(settings: &config::TokenSettings) -> TokenPolicy {
+    TokenPolicy {
+        issuers: settings.issuers.clone(),
+        accepted_token_use: settings.accepted_token_use.clone(),
+        client_ids: settings.client_ids.clone(),
+        max_age: settings.max_age,
+        leeway: token::MAX_LEEWAY,
+    }
+}
+
+/// The answer for work abandoned at the Lambda deadline, from how far it got: before the set
+/// a timeout, during it an unknown outcome, after it (in the sign-out) a success whose
+/// sign-out did not happen.
+fn abandoned_at_deadline(record: &mut AuditRecord) -> Result<Success, AppError> {
+    let detail = "abandoned at the Lambda deadline before Cognito answered".to_owned();
+    match record.password_set {
+        PasswordSet::No => Err(AppError::Upstream {
+            kind: UpstreamKind::Timeout,
+            detail,
+        }),
+        PasswordSet::Unknown => Err(AppError::SetOutcomeUnknown { detail }),
+        PasswordSet::Yes => {
+            record.signed_out = Some(false);
+            record.sign_out_error = Some("UpstreamError");
+            record.detail = Some(format!("AdminUserGlobalSignOut: {detail}"));
+            Ok(Success {
+                username: record.target_username.clone().unwrap_or_default(),
+                user_status: UserStatus::after_set(record.permanent.unwrap_or(false)),
+                signed_out: Some(false),
+            })
+        }
+    }
+}
+
+/// `Authorization: Bearer <token>` or the bare token (REST Cognito authorizers take either).
+fn strip_bearer(header: &str) -> &str {
+    let header = header.trim();
+    match header.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim_start(),
+        _ => header,
     }
 }
 
@@ -269,5 +411,14 @@ async fn when<T>(needed: bool, lookup: impl Future<Output = Result<T, AppError>>
     }
 }
 
-#[cfg(test)]
-mod tests;
+
+/// A workflow-only deployment has no keys: an API event never gets this far there (the
+/// entry point refuses it), and if one did, it would fail closed.
+impl<K: KeySource + Sync> KeySource for Option<K> {
+    async fn key(&self, kid: &str) -> Result<token::VerifyingKey, token::KeyError> {
+        match self {
+            Some(keys) => keys.key(kid).await,
+            None => Err(token::KeyError::Unavailable("no JWKS on a workflow-only deployment".into())),
+        }
+    }
+}

@@ -1,8 +1,12 @@
 //! Init only: logging, configuration (fail fast, naming the variable), SDK clients built
-//! once, optional connection warm-up, then the runtime loop.
+//! once, the admin pool's signing keys fetched in the background, then the runtime loop.
+
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
 
 use admin_set_password::error::AppError;
-use admin_set_password::{telemetry, App, CognitoDirectory, Config, MetricsSink, SecretsManagerStore};
+use admin_set_password::token::{HttpJwksFetch, JwksCache};
+use admin_set_password::{telemetry, App, CognitoDirectory, Config, Invocation, Output, SecretsManagerStore};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::value::RawValue;
 
@@ -12,6 +16,19 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env().inspect_err(|err| {
         tracing::error!(error = %err, "configuration is invalid; fix the function's environment");
     })?;
+
+    // Started first so the fetch overlaps the rest of init and the wait for the first event;
+    // the first invocation awaits it.
+    let keys = config.token.as_ref().map(|token| {
+        let upstream = &config.upstream;
+        let cache = Arc::new(JwksCache::new(HttpJwksFetch::new(
+            token.jwks_url.clone(),
+            upstream.connect_timeout,
+            upstream.operation_timeout,
+        )));
+        cache.start();
+        cache
+    });
 
     let sdk_config = admin_set_password::upstream::sdk_config_loader(&config.upstream)
         .load()
@@ -30,10 +47,16 @@ async fn main() -> Result<(), Error> {
         }
     }
 
-    let app = App::new(config, directory, secrets, MetricsSink::Stdout);
+    let app = App::new(config, directory, secrets, keys, Output::Stdout);
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
-        app.handle(event.payload.get(), &event.context.request_id).await
+        let context = event.context;
+        let invocation = Invocation {
+            request_id: context.request_id,
+            function_arn: context.invoked_function_arn,
+            deadline: Some(UNIX_EPOCH + Duration::from_millis(context.deadline)),
+        };
+        app.handle(event.payload.get(), &invocation).await
     }))
     .await
 }

@@ -2,9 +2,6 @@
 //! CloudWatch turns into metrics without an API call. Written by hand because it is one small
 //! document; the `metrics` crate ecosystem would add a dependency tree for it.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use serde_json::{json, Map, Value};
 
 use crate::audit::Outcome;
@@ -42,26 +39,6 @@ pub fn emf_document(
     Value::Object(document)
 }
 
-/// Where EMF documents go: stdout in Lambda, a buffer in tests.
-#[derive(Debug, Clone)]
-pub enum MetricsSink {
-    Stdout,
-    Buffer(Arc<Mutex<Vec<String>>>),
-}
-
-impl MetricsSink {
-    /// Writes one document as one line (a single write, so it cannot interleave with logs).
-    pub fn write(&self, document: &Value) {
-        let line = format!("{document}\n");
-        match self {
-            Self::Stdout => {
-                let _ = std::io::stdout().lock().write_all(line.as_bytes());
-            }
-            Self::Buffer(buffer) => buffer.lock().unwrap().push(line),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,13 +74,5 @@ mod tests {
                 assert!(doc.get(name.as_str().unwrap()).is_some(), "{name}");
             }
         }
-    }
-
-    #[test]
-    fn buffer_sink_collects_one_line_per_document() {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let sink = MetricsSink::Buffer(buffer.clone());
-        sink.write(&json!({"a": 1}));
-        assert_eq!(*buffer.lock().unwrap(), vec!["{\"a\":1}\n".to_owned()]);
     }
 }

@@ -137,16 +137,50 @@ pub fn parse_api_body(path_username: Option<&str>, body: &Map<String, Value>) ->
     })
 }
 
-/// Validates a direct-invocation payload.
-pub fn parse_direct(config: &Config, payload: &Map<String, Value>) -> Result<(SetPassword, IamContext), AppError> {
+/// Where this function runs, from its invoked ARN: a secret ARN must name the same account
+/// and region, so a workflow cannot point the function's role at another account's secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionHome {
+    pub region: String,
+    pub account: String,
+}
+
+impl FunctionHome {
+    /// From `arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]`.
+    pub fn from_function_arn(arn: &str) -> Option<Self> {
+        let mut parts = arn.split(':');
+        let (Some("arn"), Some(_), Some("lambda"), Some(region), Some(account)) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        (!region.is_empty() && account.len() == 12 && account.chars().all(|c| c.is_ascii_digit())).then(|| Self {
+            region: region.to_owned(),
+            account: account.to_owned(),
+        })
+    }
+}
+
+/// Validates a direct-invocation payload under the workflow rules.
+pub fn parse_direct(
+    config: &Config,
+    payload: &Map<String, Value>,
+    home: Option<&FunctionHome>,
+) -> Result<(SetPassword, IamContext), AppError> {
     reject_unknown_fields(payload, DIRECT_FIELDS, "event")?;
     let username = match payload.get("username") {
         None => return Err(AppError::invalid("username", "is required")),
         Some(value) => Username::parse(&string_field(value, "username")?)?,
     };
     let password = match (payload.get("password"), payload.get("passwordSecretId")) {
+        (Some(_), None) if !config.workflow.literal_passwords => {
+            return Err(AppError::invalid(
+                "password",
+                "literal passwords are off for workflows (Step Functions records state input in its history); use passwordSecretId",
+            ))
+        }
         (Some(value), None) => PasswordSource::Literal(Password::parse(string_field(value, "password")?, "password")?),
-        (None, Some(value)) => PasswordSource::SecretRef(secret_id(config, value)?),
+        (None, Some(value)) => PasswordSource::SecretRef(secret_id(config, value, &username, home)?),
         (None, None) => {
             return Err(AppError::invalid(
                 "password",
@@ -216,9 +250,16 @@ fn optional_label(object: &Map<String, Value>, field: &str) -> Result<Option<Str
     }
 }
 
-/// A secret name or ARN under the configured prefix. IAM scopes the role to the same prefix;
-/// checking here too gives the caller a clear 400 instead of an access-denied 500.
-fn secret_id(config: &Config, value: &Value) -> Result<String, AppError> {
+/// A secret name or ARN under the configured prefix and, with `PASSWORD_SECRET_PER_USER`,
+/// named for the target (`<prefix><username>`), so a secret is bound to its user. IAM scopes
+/// the role to the prefix; checking here too gives the caller a clear 400 instead of an
+/// access-denied 500.
+fn secret_id(
+    config: &Config,
+    value: &Value,
+    username: &Username,
+    home: Option<&FunctionHome>,
+) -> Result<String, AppError> {
     let field = "passwordSecretId";
     let Some(prefix) = config.password_secret_prefix.as_deref() else {
         return Err(AppError::invalid(
@@ -231,16 +272,57 @@ fn secret_id(config: &Config, value: &Value) -> Result<String, AppError> {
         return Err(AppError::invalid(field, "must be a secret name or ARN"));
     }
     let name = match id.strip_prefix("arn:") {
-        Some(_) => id.split_once(":secret:").map(|(_, name)| name).unwrap_or(""),
+        Some(_) => secret_arn_name(&id, home)?,
         None => id.as_str(),
     };
-    if !name.starts_with(prefix) {
-        return Err(AppError::invalid(
-            field,
-            format!("must name a secret under the prefix {prefix}"),
-        ));
+    let bound = if config.workflow.secret_per_user {
+        name == format!("{prefix}{}", username.as_str())
+    } else {
+        name.starts_with(prefix)
+    };
+    if !bound {
+        let rule = if config.workflow.secret_per_user {
+            format!("must name the secret {prefix}<username> of the target (PASSWORD_SECRET_PER_USER)")
+        } else {
+            format!("must name a secret under the prefix {prefix}")
+        };
+        return Err(AppError::invalid(field, rule));
     }
     Ok(id)
+}
+
+/// The secret's name in `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 chars>`,
+/// which must be in the function's own account and region.
+fn secret_arn_name<'a>(arn: &'a str, home: Option<&FunctionHome>) -> Result<&'a str, AppError> {
+    let field = "passwordSecretId";
+    let malformed = || AppError::invalid(field, "must be a secret name or a full Secrets Manager secret ARN");
+    let mut parts = arn.splitn(7, ':');
+    let (Some("arn"), Some(_), Some("secretsmanager"), Some(region), Some(account), Some("secret"), Some(rest)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(malformed());
+    };
+    match home {
+        Some(home) if home.region == region && home.account == account => {}
+        _ => {
+            return Err(AppError::invalid(
+                field,
+                "a secret ARN must be in this function's own account and region",
+            ))
+        }
+    }
+    // Secrets Manager appends "-" and six random characters to every secret's name in its ARN.
+    let (name, suffix) = rest.rsplit_once('-').ok_or_else(malformed)?;
+    if suffix.len() != 6 || !suffix.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(malformed());
+    }
+    Ok(name)
 }
 
 #[cfg(test)]
@@ -253,13 +335,18 @@ mod tests {
     }
 
     fn config(prefix: Option<&str>) -> Config {
-        Config::from_lookup(|k| match k {
-            "USER_POOL_ID" => Some("eu-west-1_Pool1".into()),
-            "ADMIN_GROUPS" => Some("admins".into()),
-            "PASSWORD_SECRET_PREFIX" => prefix.map(str::to_owned),
-            _ => None,
-        })
-        .unwrap()
+        crate::testing::config(&[
+            ("PASSWORD_SECRET_PREFIX", prefix.unwrap_or("")),
+            ("WORKFLOW_LITERAL_PASSWORDS", "true"),
+        ])
+    }
+
+    fn home() -> FunctionHome {
+        FunctionHome::from_function_arn("arn:aws:lambda:eu-west-1:123456789012:function:f:live").unwrap()
+    }
+
+    fn parse_direct(config: &Config, payload: &Map<String, Value>) -> Result<(SetPassword, IamContext), AppError> {
+        super::parse_direct(config, payload, Some(&home()))
     }
 
     fn message(result: Result<impl std::fmt::Debug, AppError>) -> String {
@@ -399,11 +486,27 @@ mod tests {
             ),
             (
                 json!({"username": "bob", "passwordSecretId": "other/x"}),
-                "passwordSecretId: must name a secret under",
+                "passwordSecretId: must name the secret onboarding/<username>",
             ),
             (
-                json!({"username": "bob", "passwordSecretId": "arn:aws:secretsmanager:eu-west-1:1:secret:other/x"}),
+                json!({"username": "bob", "passwordSecretId": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:other/x-AbCdEf"}),
                 "passwordSecretId: must name",
+            ),
+            (
+                json!({"username": "bob", "passwordSecretId": "arn:aws:secretsmanager:eu-west-1:210987654321:secret:onboarding/bob-AbCdEf"}),
+                "passwordSecretId: a secret ARN must be in this function's own account",
+            ),
+            (
+                json!({"username": "bob", "passwordSecretId": "arn:aws:secretsmanager:us-east-1:123456789012:secret:onboarding/bob-AbCdEf"}),
+                "passwordSecretId: a secret ARN must be in this function's own account",
+            ),
+            (
+                json!({"username": "bob", "passwordSecretId": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:onboarding/bob"}),
+                "passwordSecretId: must be a secret name or a full",
+            ),
+            (
+                json!({"username": "bob", "passwordSecretId": "onboarding/carol"}),
+                "passwordSecretId: must name the secret onboarding/<username>",
             ),
             (
                 json!({"username": "bob", "passwordSecretId": "has space"}),
@@ -439,5 +542,33 @@ mod tests {
             json!({"username": "bob", "passwordSecretId": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:onboarding/bob-AbCdEf"}),
         );
         assert!(parse_direct(&config(Some("onboarding/")), &arn).is_ok());
+        assert!(
+            super::parse_direct(&config(Some("onboarding/")), &arn, None).is_err(),
+            "no known home, no ARN"
+        );
+    }
+
+    #[test]
+    fn without_per_user_secrets_any_name_under_the_prefix_will_do() {
+        let c = crate::testing::config(&[("PASSWORD_SECRET_PER_USER", "false")]);
+        let payload = object(json!({"username": "bob", "passwordSecretId": "onboarding/batch-7"}));
+        assert!(parse_direct(&c, &payload).is_ok());
+    }
+
+    #[test]
+    fn workflows_refuse_literal_passwords_by_default() {
+        let c = crate::testing::config(&[]);
+        let payload = object(json!({"username": "bob", "password": "Temp-Passw0rd"}));
+        let msg = message(parse_direct(&c, &payload));
+        assert!(msg.contains("use passwordSecretId"), "{msg}");
+    }
+
+    #[test]
+    fn function_arns_give_the_home_account_and_region() {
+        assert_eq!(home().account, "123456789012");
+        assert_eq!(home().region, "eu-west-1");
+        for bad in ["", "arn:aws:lambda:eu-west-1:123:function:f", "arn:aws:s3:::bucket", "x"] {
+            assert_eq!(FunctionHome::from_function_arn(bad), None, "{bad}");
+        }
     }
 }

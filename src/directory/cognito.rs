@@ -5,7 +5,7 @@ use aws_sdk_cognitoidentityprovider::types::UserStatusType;
 use aws_sdk_cognitoidentityprovider::Client as CognitoClient;
 use aws_sdk_secretsmanager::Client as SecretsClient;
 
-use super::{Directory, SecretStore, TargetUser, UserStatus};
+use super::{Directory, SecretStore, UserRecord, UserStatus};
 use crate::error::{sanitise_message, AppError};
 use crate::request::Password;
 use crate::upstream::map_sdk_error;
@@ -73,7 +73,7 @@ impl Directory for CognitoDirectory {
         })
     }
 
-    async fn get_user(&self, pool_id: &str, username: &str) -> Result<TargetUser, AppError> {
+    async fn get_user(&self, pool_id: &str, username: &str) -> Result<UserRecord, AppError> {
         let user = self
             .client
             .admin_get_user()
@@ -94,7 +94,11 @@ impl Directory for CognitoDirectory {
             .iter()
             .find(|a| a.name() == "sub")
             .and_then(|a| a.value().map(str::to_owned));
-        Ok(TargetUser { status, sub })
+        Ok(UserRecord {
+            status,
+            sub,
+            enabled: user.enabled(),
+        })
     }
 
     async fn set_password(

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{Directory, SecretStore, TargetUser, UserStatus};
+use super::{Directory, SecretStore, UserRecord, UserStatus};
 use crate::error::AppError;
 use crate::request::Password;
 
@@ -14,6 +14,7 @@ pub struct MemoryUser {
     pub sub: String,
     pub groups: Vec<String>,
     pub password: Option<String>,
+    pub enabled: bool,
 }
 
 /// Builds the error an injected failure returns.
@@ -33,6 +34,7 @@ impl MemoryDirectory {
             sub: format!("sub-{username}"),
             groups: groups.iter().map(|g| g.to_string()).collect(),
             password: None,
+            enabled: true,
         };
         self.users.lock().unwrap().insert((pool.into(), username.into()), user);
         self
@@ -66,10 +68,11 @@ impl Directory for MemoryDirectory {
         self.call("AdminListGroupsForUser", pool_id, username).map(|u| u.groups)
     }
 
-    async fn get_user(&self, pool_id: &str, username: &str) -> Result<TargetUser, AppError> {
-        self.call("AdminGetUser", pool_id, username).map(|u| TargetUser {
+    async fn get_user(&self, pool_id: &str, username: &str) -> Result<UserRecord, AppError> {
+        self.call("AdminGetUser", pool_id, username).map(|u| UserRecord {
             status: u.status,
             sub: Some(u.sub),
+            enabled: u.enabled,
         })
     }
 

@@ -53,11 +53,13 @@ impl UserStatus {
     }
 }
 
-/// What `AdminGetUser` tells the rules about the target.
+/// What `AdminGetUser` tells the rules about a user (the target, or the caller in the admin pool).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetUser {
+pub struct UserRecord {
     pub status: UserStatus,
     pub sub: Option<String>,
+    /// `false` once an administrator disabled the user: a disabled admin's token is refused.
+    pub enabled: bool,
 }
 
 /// The user-pool operations. Errors are already `AppError`s with the table's codes.
@@ -65,7 +67,7 @@ pub trait Directory {
     /// Group names of `username` in `pool_id` (all pages).
     fn list_groups(&self, pool_id: &str, username: &str) -> impl Future<Output = Result<Vec<String>, AppError>> + Send;
 
-    fn get_user(&self, pool_id: &str, username: &str) -> impl Future<Output = Result<TargetUser, AppError>> + Send;
+    fn get_user(&self, pool_id: &str, username: &str) -> impl Future<Output = Result<UserRecord, AppError>> + Send;
 
     fn set_password(
         &self,

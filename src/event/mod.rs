@@ -1,15 +1,29 @@
-//! Entry shapes: an API Gateway REST (v1) or HTTP API (v2) proxy event, or a direct invocation,
-//! told apart by shape and turned into typed parts. Nothing past this module sees the raw event.
+//! Entry points and their shapes. The deployment says which entry points it serves
+//! (`ENTRY_POINTS`); the event's shape only says which API Gateway format to read and answer
+//! in. An API event is read in one pass into the caller's token, the authorizer's claims and
+//! the request (`envelope`); a direct payload is size-capped, then read strictly. Nothing
+//! past this module sees the raw event.
 
-use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
+mod claims;
+mod envelope;
+
 use base64::Engine;
-use http::Method;
 use serde_json::{Map, Value};
 
-use crate::auth::{parse_groups_claim, ApiCaller, GroupClaimFormat};
+pub use claims::{AuthorizerClaims, GroupClaimFormat};
+pub use envelope::Authorization;
+
+use crate::config::EntryPoints;
 use crate::error::AppError;
 use crate::json::{parse_strict, JsonError};
-use crate::request::{Username, MAX_BODY_BYTES};
+use crate::request::MAX_BODY_BYTES;
+use envelope::Envelope;
+
+/// Step Functions' largest state payload: a direct invocation above it is not a workflow's.
+pub const MAX_DIRECT_EVENT_BYTES: usize = 256 * 1024;
+/// Largest API event read: the body is capped at 4 KiB and API Gateway caps headers, so a
+/// larger event is hostile.
+pub const MAX_API_EVENT_BYTES: usize = 1024 * 1024;
 
 /// How the function was invoked; decides the response format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,13 +57,16 @@ impl EntryShape {
     }
 }
 
-/// What API Gateway tells us about the request and its caller.
+/// What API Gateway tells us about the request and its caller. None of it is trusted: the
+/// token is verified by the function, and the claims only have to agree with it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApiContext {
     pub request_id: Option<String>,
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
-    pub caller: ApiCaller,
+    pub authorization: Authorization,
+    /// The authorizer's claims; `None` when the event had no authorizer context.
+    pub claims: Option<AuthorizerClaims>,
 }
 
 /// The request part, still to be validated by `request`.
@@ -63,7 +80,8 @@ pub enum RequestInput {
 }
 
 /// An event taken apart. `api` is set whenever the event had a readable API Gateway context,
-/// even if its body is bad, so the audit line can still name the caller.
+/// even if its body is bad, so the token is still verified and the audit line can name the
+/// caller.
 #[derive(Debug)]
 pub struct ParsedEvent {
     pub shape: EntryShape,
@@ -84,168 +102,116 @@ impl ParsedEvent {
     }
 }
 
-/// Takes a raw event apart. Never fails: a bad event becomes a `ParsedEvent` whose `input` is
-/// the error, in the shape the caller will understand.
-pub fn parse_event(raw: &str) -> ParsedEvent {
-    let value = match parse_strict(raw) {
-        Ok(value) => value,
-        Err(err @ JsonError::DuplicateKey) => {
-            // Only to answer in the caller's format; nothing else is read from this event.
-            let shape = serde_json::from_str::<Value>(raw)
-                .map(|v| shape_of(&v))
-                .unwrap_or(EntryShape::Direct);
-            return ParsedEvent::refused(shape, AppError::invalid("event", err));
-        }
-        Err(err) => return ParsedEvent::refused(EntryShape::Direct, AppError::invalid("event", err)),
-    };
-    match shape_of(&value) {
-        EntryShape::RestApi => parse_rest(value),
-        EntryShape::HttpApi => parse_http(value),
-        EntryShape::Direct => match value {
-            Value::Object(payload) => {
-                let target_hint = payload.get("username").and_then(Value::as_str).map(audit_label);
-                let input = if payload.contains_key("requestContext") {
-                    Err(AppError::invalid(
-                        "event",
-                        "is neither an API Gateway REST (v1) or HTTP API (v2) event nor a direct invocation",
-                    ))
-                } else {
-                    Ok(RequestInput::Direct(payload))
-                };
-                ParsedEvent {
-                    shape: EntryShape::Direct,
-                    api: None,
-                    target_hint,
-                    input,
-                }
-            }
-            _ => ParsedEvent::refused(EntryShape::Direct, AppError::invalid("event", "must be a JSON object")),
-        },
-    }
-}
-
-fn shape_of(value: &Value) -> EntryShape {
-    let Some(object) = value.as_object() else {
-        return EntryShape::Direct;
-    };
-    if !object.get("requestContext").is_some_and(Value::is_object) {
-        return EntryShape::Direct;
-    }
-    if object.get("version").and_then(Value::as_str) == Some("2.0") {
-        EntryShape::HttpApi
-    } else if object.contains_key("httpMethod") {
-        EntryShape::RestApi
-    } else {
+/// Takes a raw event apart for the configured entry points. Never fails: a bad event becomes
+/// a `ParsedEvent` whose `input` is the error, in the shape the caller will understand: an
+/// API-only deployment answers everything as API Gateway (a function error would reach the
+/// client as a 502), a workflow-only one with typed function errors.
+pub fn parse_event(entry_points: EntryPoints, raw: &str) -> ParsedEvent {
+    // The shape a refusal is answered in before the event could be read.
+    let fallback = if entry_points.workflow {
         EntryShape::Direct
+    } else {
+        EntryShape::RestApi
+    };
+    let cap = if entry_points.api {
+        MAX_API_EVENT_BYTES
+    } else {
+        MAX_DIRECT_EVENT_BYTES
+    };
+    if raw.len() > cap {
+        return ParsedEvent::refused(
+            fallback,
+            AppError::invalid("event", format!("must be at most {} KiB", cap / 1024)),
+        );
+    }
+    let envelope = match envelope::read(raw) {
+        Ok(envelope) => envelope,
+        Err(err) => return ParsedEvent::refused(fallback, AppError::invalid("event", err)),
+    };
+    match (envelope.api_shaped, entry_points.api, entry_points.workflow) {
+        (true, true, _) => parse_api(envelope),
+        (true, false, _) => ParsedEvent::refused(
+            EntryShape::Direct,
+            AppError::invalid("event", "API Gateway events are not served by this function (ENTRY_POINTS=workflow)"),
+        ),
+        (false, _, true) => parse_direct(raw),
+        (false, _, false) => ParsedEvent::refused(
+            EntryShape::RestApi,
+            AppError::invalid("event", "is not an API Gateway proxy event (ENTRY_POINTS=api)"),
+        ),
     }
 }
 
-fn parse_rest(value: Value) -> ParsedEvent {
-    let shape = EntryShape::RestApi;
-    let Ok(event) = serde_json::from_value::<ApiGatewayProxyRequest>(value) else {
+fn parse_direct(raw: &str) -> ParsedEvent {
+    let shape = EntryShape::Direct;
+    if raw.len() > MAX_DIRECT_EVENT_BYTES {
         return ParsedEvent::refused(
             shape,
-            AppError::invalid("event", "does not match the API Gateway REST API (v1) shape"),
+            AppError::invalid("event", format!("must be at most {} KiB", MAX_DIRECT_EVENT_BYTES / 1024)),
         );
-    };
-    let context = event.request_context;
-    let claims = context.authorizer.fields.get("claims").and_then(Value::as_object);
-    let claim = |name: &str| claims.and_then(|c| c.get(name)).and_then(Value::as_str);
-    let api = ApiContext {
-        request_id: context.request_id.as_deref().map(audit_label),
-        source_ip: context.identity.source_ip.as_deref().map(audit_label),
-        user_agent: context.identity.user_agent.as_deref().map(audit_label),
-        caller: caller_from_claims(claim, GroupClaimFormat::CommaSeparated),
-    };
-    api_event(
-        shape,
-        api,
-        &event.http_method,
-        event.path_parameters.get("username"),
-        event.body,
-        event.is_base64_encoded,
-    )
-}
-
-fn parse_http(value: Value) -> ParsedEvent {
-    let shape = EntryShape::HttpApi;
-    let Ok(event) = serde_json::from_value::<ApiGatewayV2httpRequest>(value) else {
-        return ParsedEvent::refused(
+    }
+    match parse_strict(raw) {
+        Ok(Value::Object(payload)) => ParsedEvent {
             shape,
-            AppError::invalid("event", "does not match the API Gateway HTTP API (v2) shape"),
-        );
-    };
-    let context = event.request_context;
-    let claims = context
-        .authorizer
-        .and_then(|a| a.jwt)
-        .map(|jwt| jwt.claims)
-        .unwrap_or_default();
-    let claim = |name: &str| claims.get(name).map(String::as_str);
-    let api = ApiContext {
-        request_id: context.request_id.as_deref().map(audit_label),
-        source_ip: context.http.source_ip.as_deref().map(audit_label),
-        user_agent: context.http.user_agent.as_deref().map(audit_label),
-        caller: caller_from_claims(claim, GroupClaimFormat::Bracketed),
-    };
-    api_event(
-        shape,
-        api,
-        &context.http.method,
-        event.path_parameters.get("username"),
-        event.body,
-        event.is_base64_encoded,
-    )
+            api: None,
+            target_hint: payload.get("username").and_then(Value::as_str).map(audit_label),
+            input: Ok(RequestInput::Direct(payload)),
+        },
+        Ok(_) => ParsedEvent::refused(shape, AppError::invalid("event", "must be a JSON object")),
+        Err(err) => ParsedEvent::refused(shape, AppError::invalid("event", err)),
+    }
 }
 
-fn api_event(
-    shape: EntryShape,
-    api: ApiContext,
-    method: &Method,
-    path_username: Option<&String>,
-    body: Option<String>,
-    is_base64_encoded: bool,
-) -> ParsedEvent {
-    let target_hint = path_username.map(|u| audit_label(u));
-    let input = if method != Method::PUT {
-        Err(AppError::invalid(
-            "event",
-            "only PUT /users/{username}/password is served",
-        ))
+fn parse_api(envelope: Envelope<'_>) -> ParsedEvent {
+    let context = envelope.request_context.unwrap_or_default();
+    let (shape, method, format) = if envelope.version.as_deref() == Some("2.0") {
+        let method = context.http.as_ref().and_then(|h| h.method.as_deref()).map(str::to_owned);
+        (EntryShape::HttpApi, method, GroupClaimFormat::Bracketed)
     } else {
-        decode_body(body, is_base64_encoded).map(|body| RequestInput::Api {
-            path_username: path_username.cloned(),
+        let method = envelope.http_method.as_deref().map(str::to_owned);
+        (EntryShape::RestApi, method, GroupClaimFormat::CommaSeparated)
+    };
+    let (source_ip, user_agent) = match (&context.identity, &context.http) {
+        (_, Some(http)) if shape == EntryShape::HttpApi => (http.source_ip.as_deref(), http.user_agent.as_deref()),
+        (Some(identity), _) => (identity.source_ip.as_deref(), identity.user_agent.as_deref()),
+        _ => (None, None),
+    };
+    let raw_claims = context.authorizer.as_ref().and_then(|a| match shape {
+        EntryShape::HttpApi => a.jwt.as_ref().and_then(|j| j.claims.as_ref()),
+        _ => a.claims.as_ref(),
+    });
+    let api = ApiContext {
+        request_id: context.request_id.as_deref().map(audit_label),
+        source_ip: source_ip.map(audit_label),
+        user_agent: user_agent.map(audit_label),
+        authorization: envelope.authorization,
+        claims: raw_claims.map(|c| AuthorizerClaims::parse(c, format)),
+    };
+    let path_username = envelope.path_username.map(|u| u.into_owned());
+    let input = if method.as_deref() != Some("PUT") {
+        Err(AppError::invalid("event", "only PUT /users/{username}/password is served"))
+    } else {
+        decode_body(envelope.body.as_deref(), envelope.is_base64_encoded).map(|body| RequestInput::Api {
+            path_username: path_username.clone(),
             body,
         })
     };
     ParsedEvent {
         shape,
         api: Some(api),
-        target_hint,
+        target_hint: path_username.as_deref().map(audit_label),
         input,
-    }
-}
-
-/// The caller from the authorizer's claims; anything missing or malformed stays `None`.
-fn caller_from_claims<'a>(claim: impl Fn(&str) -> Option<&'a str>, format: GroupClaimFormat) -> ApiCaller {
-    let printable = |s: &&str| !s.is_empty() && s.len() <= 512 && !s.chars().any(char::is_control);
-    ApiCaller {
-        username: claim("cognito:username")
-            .filter(|u| Username::parse(u).is_ok())
-            .map(str::to_owned),
-        sub: claim("sub").filter(printable).map(str::to_owned),
-        issuer: claim("iss").filter(printable).map(str::to_owned),
-        groups: claim("cognito:groups").and_then(|raw| parse_groups_claim(raw, format)),
     }
 }
 
 /// The body as a JSON object: base64-decoded if flagged, at most `MAX_BODY_BYTES`, UTF-8,
 /// strict JSON.
-fn decode_body(body: Option<String>, is_base64_encoded: bool) -> Result<Map<String, Value>, AppError> {
+fn decode_body(body: Option<&str>, is_base64_encoded: bool) -> Result<Map<String, Value>, AppError> {
     let body = body
         .filter(|b| !b.is_empty())
         .ok_or_else(|| AppError::invalid("body", "is required"))?;
     let too_large = || AppError::invalid("body", format!("must be at most {MAX_BODY_BYTES} bytes"));
+    let decoded;
     let text = if is_base64_encoded {
         if body.len() > MAX_BODY_BYTES.div_ceil(3) * 4 {
             return Err(too_large());
@@ -253,17 +219,18 @@ fn decode_body(body: Option<String>, is_base64_encoded: bool) -> Result<Map<Stri
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(body.as_bytes())
             .map_err(|_| AppError::invalid("body", "is flagged base64 but is not valid base64"))?;
-        String::from_utf8(bytes).map_err(|_| AppError::invalid("body", "is not valid UTF-8"))?
+        decoded = String::from_utf8(bytes).map_err(|_| AppError::invalid("body", "is not valid UTF-8"))?;
+        decoded.as_str()
     } else {
         body
     };
     if text.len() > MAX_BODY_BYTES {
         return Err(too_large());
     }
-    match parse_strict(&text) {
+    match parse_strict(text) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(AppError::invalid("body", "must be a JSON object")),
-        Err(err) => Err(AppError::invalid("body", err)),
+        Err(err @ (JsonError::DuplicateKey | JsonError::Malformed)) => Err(AppError::invalid("body", err)),
     }
 }
 

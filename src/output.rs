@@ -1,0 +1,68 @@
+//! Where the function's records go: the audit line and the EMF metrics document, each one
+//! JSON line written with a single `write`, so they never interleave with other log lines.
+//! Stdout in Lambda (CloudWatch Logs takes it from there), a buffer in tests.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Clone)]
+pub enum Output {
+    Stdout,
+    Buffer(Arc<Mutex<Vec<String>>>),
+}
+
+impl Output {
+    /// A fresh in-memory buffer (tests).
+    pub fn buffer() -> Self {
+        Self::Buffer(Arc::default())
+    }
+
+    /// Writes `line` and a newline in one write.
+    pub fn write_line(&self, line: &str) {
+        let line = format!("{line}\n");
+        match self {
+            Self::Stdout => {
+                let _ = std::io::stdout().lock().write_all(line.as_bytes());
+            }
+            Self::Buffer(buffer) => buffer.lock().unwrap().push(line),
+        }
+    }
+
+    /// Everything written to a buffer so far (empty for stdout).
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Self::Stdout => Vec::new(),
+            Self::Buffer(buffer) => buffer.lock().unwrap().clone(),
+        }
+    }
+
+    /// The audit records written to a buffer so far, parsed.
+    pub fn audit_lines(&self) -> Vec<serde_json::Value> {
+        self.lines()
+            .iter()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|v| v["event"] == crate::audit::AUDIT_EVENT)
+            .collect()
+    }
+
+    /// The EMF metric documents written to a buffer so far, parsed.
+    pub fn metric_documents(&self) -> Vec<serde_json::Value> {
+        self.lines()
+            .iter()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|v| v.get("_aws").is_some())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffer_collects_one_line_per_write() {
+        let output = Output::buffer();
+        output.write_line("{\"a\":1}");
+        assert_eq!(output.lines(), vec!["{\"a\":1}\n".to_owned()]);
+    }
+}
