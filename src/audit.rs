@@ -243,7 +243,8 @@ mod tests {
 
     #[test]
     fn the_line_is_the_record_at_the_top_level_without_empty_fields() {
-        let line: serde_json::Value = serde_json::from_str(&record().line(UNIX_EPOCH + Duration::from_micros(1_764_310_488_123_456))).unwrap();
+        let line: serde_json::Value =
+            serde_json::from_str(&record().line(UNIX_EPOCH + Duration::from_micros(1_764_310_488_123_456))).unwrap();
         assert_eq!(line["timestamp"], "2025-11-28T06:14:48.123456Z");
         assert_eq!(line["level"], "INFO");
         assert_eq!(line["message"], AUDIT_EVENT);
@@ -292,7 +293,12 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("| `"))
             .flat_map(|l| {
-                l.split('|').nth(1).unwrap().split(',').map(|f| f.trim().trim_matches('`').to_owned()).collect::<Vec<_>>()
+                l.split('|')
+                    .nth(1)
+                    .unwrap()
+                    .split(',')
+                    .map(|f| f.trim().trim_matches('`').to_owned())
+                    .collect::<Vec<_>>()
             })
             .collect();
         let serialised: Vec<&String> = line.as_object().unwrap().keys().collect();
@@ -300,7 +306,10 @@ mod tests {
             assert!(documented.contains(key), "docs/audit.md does not document {key}");
         }
         for field in &documented {
-            assert!(line.get(field).is_some(), "docs/audit.md documents {field}, which the record does not have");
+            assert!(
+                line.get(field).is_some(),
+                "docs/audit.md documents {field}, which the record does not have"
+            );
         }
     }
 }

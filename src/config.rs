@@ -143,8 +143,7 @@ impl Config {
             .to_owned();
         let admin_user_pool_id = match get("ADMIN_USER_POOL_ID") {
             Some(id) => {
-                let admin_region =
-                    pool_region(&id).map_err(|reason| invalid("ADMIN_USER_POOL_ID", &reason))?;
+                let admin_region = pool_region(&id).map_err(|reason| invalid("ADMIN_USER_POOL_ID", &reason))?;
                 if admin_region != region {
                     return Err(invalid(
                         "ADMIN_USER_POOL_ID",
@@ -186,9 +185,7 @@ impl Config {
         };
 
         let password_secret_prefix = match get("PASSWORD_SECRET_PREFIX") {
-            Some(prefix)
-                if prefix.chars().all(is_secret_name_char) && prefix.len() <= 256 && prefix.ends_with('/') =>
-            {
+            Some(prefix) if prefix.chars().all(is_secret_name_char) && prefix.len() <= 256 && prefix.ends_with('/') => {
                 Some(prefix)
             }
             Some(_) => {
@@ -345,7 +342,10 @@ fn token_settings(
     // The same endpoint override the SDK honours, so local Cognito emulators serve the keys.
     let endpoint = get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER").or_else(|| get("AWS_ENDPOINT_URL"));
     let jwks_url = match endpoint {
-        Some(endpoint) => format!("{}/{admin_pool_id}/.well-known/jwks.json", endpoint.trim_end_matches('/')),
+        Some(endpoint) => format!(
+            "{}/{admin_pool_id}/.well-known/jwks.json",
+            endpoint.trim_end_matches('/')
+        ),
         None => format!("{}/.well-known/jwks.json", issuers[0]),
     };
     Ok(TokenSettings {
@@ -472,7 +472,10 @@ mod tests {
         );
         assert_eq!(c.admin_user_pool_id, "eu-west-1_AbC123");
         assert_eq!(c.admin_groups.names(), ["admins", "helpdesk"]);
-        assert_eq!(c.protected_groups, c.admin_groups, "protected defaults to admins ∪ super admins");
+        assert_eq!(
+            c.protected_groups, c.admin_groups,
+            "protected defaults to admins ∪ super admins"
+        );
         assert!(c.super_admin_groups.is_empty());
         assert!(!c.allow_federated);
         assert_eq!(c.password_secret_prefix, None);
@@ -545,7 +548,10 @@ mod tests {
             ("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "http://b"),
         ]))
         .unwrap();
-        assert_eq!(c.token.unwrap().jwks_url, "http://b/eu-west-1_AbC123/.well-known/jwks.json");
+        assert_eq!(
+            c.token.unwrap().jwks_url,
+            "http://b/eu-west-1_AbC123/.well-known/jwks.json"
+        );
     }
 
     #[test]
@@ -614,7 +620,11 @@ mod tests {
 
     #[test]
     fn workflow_statuses_accept_a_list_or_any() {
-        let c = config(&with(&[("WORKFLOW_TARGET_STATUSES", "FORCE_CHANGE_PASSWORD, RESET_REQUIRED")])).unwrap();
+        let c = config(&with(&[(
+            "WORKFLOW_TARGET_STATUSES",
+            "FORCE_CHANGE_PASSWORD, RESET_REQUIRED",
+        )]))
+        .unwrap();
         assert_eq!(
             c.workflow.target_statuses,
             Some(vec!["FORCE_CHANGE_PASSWORD".into(), "RESET_REQUIRED".into()])

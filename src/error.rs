@@ -53,7 +53,9 @@ pub enum AppError {
     Upstream { kind: UpstreamKind, detail: String },
     /// `AdminSetUserPassword` was sent and no answer came (a timeout, or the Lambda deadline):
     /// the password may have changed, and a blind retry can fail on password history.
-    #[error("the identity service did not answer in time; the password may have been set: check the user before retrying")]
+    #[error(
+        "the identity service did not answer in time; the password may have been set: check the user before retrying"
+    )]
     SetOutcomeUnknown { detail: String },
     /// Anything we did not foresee.
     #[error("internal error")]

@@ -234,7 +234,11 @@ impl<D: Directory + Sync, S: SecretStore + Sync, K: KeySource + Sync> App<D, S, 
         let actor = match (shape.is_api(), api) {
             (false, _) => Actor::Workflow,
             // An API-shaped event that could not be read: nothing to verify.
-            (true, None) => return Err(command.err().unwrap_or_else(|| AppError::invalid("event", "unreadable"))),
+            (true, None) => {
+                return Err(command
+                    .err()
+                    .unwrap_or_else(|| AppError::invalid("event", "unreadable")))
+            }
             (true, Some(api)) => {
                 let token = self.authenticate(&api).await?;
                 record.actor_sub = Some(token.sub.clone());
@@ -262,7 +266,10 @@ impl<D: Directory + Sync, S: SecretStore + Sync, K: KeySource + Sync> App<D, S, 
         let header = api.authorization.value.as_deref().ok_or(AppError::Unauthorized {
             reason: "no Authorization header",
         })?;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         token::verify(strip_bearer(header), &self.keys, policy, now)
             .await
             .map_err(|failure| match failure {
@@ -411,14 +418,18 @@ async fn when<T>(needed: bool, lookup: impl Future<Output = Result<T, AppError>>
     }
 }
 
-
 /// A workflow-only deployment has no keys: an API event never gets this far there (the
 /// entry point refuses it), and if one did, it would fail closed.
 impl<K: KeySource + Sync> KeySource for Option<K> {
     async fn key(&self, kid: &str) -> Result<token::VerifyingKey, token::KeyError> {
         match self {
             Some(keys) => keys.key(kid).await,
-            None => Err(token::KeyError::Unavailable("no JWKS on a workflow-only deployment".into())),
+            None => Err(token::KeyError::Unavailable(
+                "no JWKS on a workflow-only deployment".into(),
+            )),
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -121,7 +121,8 @@ pub fn decide(config: &Config, actor: &Actor, facts: Facts) -> Result<(), AppErr
         }
     }
 
-    let needs_status = !config.allow_federated || (matches!(actor, Actor::Workflow) && config.workflow.target_statuses.is_some());
+    let needs_status =
+        !config.allow_federated || (matches!(actor, Actor::Workflow) && config.workflow.target_statuses.is_some());
     let status = match (&target_user, needs_status) {
         (Some(user), _) => Some(&user.status),
         (None, true) => return Err(AppError::Forbidden("the target's status could not be checked".into())),

@@ -567,7 +567,12 @@ mod tests {
     fn function_arns_give_the_home_account_and_region() {
         assert_eq!(home().account, "123456789012");
         assert_eq!(home().region, "eu-west-1");
-        for bad in ["", "arn:aws:lambda:eu-west-1:123:function:f", "arn:aws:s3:::bucket", "x"] {
+        for bad in [
+            "",
+            "arn:aws:lambda:eu-west-1:123:function:f",
+            "arn:aws:s3:::bucket",
+            "x",
+        ] {
             assert_eq!(FunctionHome::from_function_arn(bad), None, "{bad}");
         }
     }

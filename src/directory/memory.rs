@@ -25,6 +25,7 @@ pub struct MemoryDirectory {
     users: Mutex<HashMap<(String, String), MemoryUser>>,
     calls: Mutex<Vec<String>>,
     failures: Mutex<HashMap<&'static str, Failure>>,
+    hanging: Mutex<Vec<&'static str>>,
 }
 
 impl MemoryDirectory {
@@ -46,6 +47,28 @@ impl MemoryDirectory {
         self
     }
 
+    /// Makes every call of `operation` hang forever (a Cognito that never answers).
+    pub fn hanging(self, operation: &'static str) -> Self {
+        self.hanging.lock().unwrap().push(operation);
+        self
+    }
+
+    /// Changes a user's `sub`.
+    pub fn with_sub(self, pool: &str, username: &str, sub: &str) -> Self {
+        if let Some(user) = self.users.lock().unwrap().get_mut(&(pool.into(), username.into())) {
+            user.sub = sub.into();
+        }
+        self
+    }
+
+    /// Disables a user (AdminDisableUser).
+    pub fn disabled(self, pool: &str, username: &str) -> Self {
+        if let Some(user) = self.users.lock().unwrap().get_mut(&(pool.into(), username.into())) {
+            user.enabled = false;
+        }
+        self
+    }
+
     pub fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap().clone()
     }
@@ -54,8 +77,11 @@ impl MemoryDirectory {
         self.users.lock().unwrap().get(&(pool.into(), username.into())).cloned()
     }
 
-    fn call(&self, operation: &'static str, pool: &str, username: &str) -> Result<MemoryUser, AppError> {
+    async fn call(&self, operation: &'static str, pool: &str, username: &str) -> Result<MemoryUser, AppError> {
         self.calls.lock().unwrap().push(format!("{operation} {username}"));
+        if self.hanging.lock().unwrap().contains(&operation) {
+            std::future::pending::<()>().await;
+        }
         if let Some(err) = self.failures.lock().unwrap().get(operation) {
             return Err(err());
         }
@@ -65,11 +91,13 @@ impl MemoryDirectory {
 
 impl Directory for MemoryDirectory {
     async fn list_groups(&self, pool_id: &str, username: &str) -> Result<Vec<String>, AppError> {
-        self.call("AdminListGroupsForUser", pool_id, username).map(|u| u.groups)
+        self.call("AdminListGroupsForUser", pool_id, username)
+            .await
+            .map(|u| u.groups)
     }
 
     async fn get_user(&self, pool_id: &str, username: &str) -> Result<UserRecord, AppError> {
-        self.call("AdminGetUser", pool_id, username).map(|u| UserRecord {
+        self.call("AdminGetUser", pool_id, username).await.map(|u| UserRecord {
             status: u.status,
             sub: Some(u.sub),
             enabled: u.enabled,
@@ -83,7 +111,7 @@ impl Directory for MemoryDirectory {
         password: &Password,
         permanent: bool,
     ) -> Result<(), AppError> {
-        self.call("AdminSetUserPassword", pool_id, username)?;
+        self.call("AdminSetUserPassword", pool_id, username).await?;
         let mut users = self.users.lock().unwrap();
         let user = users
             .get_mut(&(pool_id.into(), username.into()))
@@ -94,7 +122,7 @@ impl Directory for MemoryDirectory {
     }
 
     async fn global_sign_out(&self, pool_id: &str, username: &str) -> Result<(), AppError> {
-        self.call("AdminUserGlobalSignOut", pool_id, username).map(drop)
+        self.call("AdminUserGlobalSignOut", pool_id, username).await.map(drop)
     }
 }
 

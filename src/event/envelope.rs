@@ -13,7 +13,14 @@ use serde::Deserialize;
 
 /// Top-level keys that only API Gateway events carry. Their presence makes an event
 /// "API-shaped", which a workflow-only deployment refuses.
-pub const API_MARKERS: &[&str] = &["requestContext", "httpMethod", "routeKey", "headers", "version", "multiValueHeaders"];
+pub const API_MARKERS: &[&str] = &[
+    "requestContext",
+    "httpMethod",
+    "routeKey",
+    "headers",
+    "version",
+    "multiValueHeaders",
+];
 
 /// Why an event could not be read. Says nothing about the content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -376,19 +383,32 @@ mod tests {
     fn header_names_are_case_insensitive_and_disagreeing_values_conflict() {
         let cases = [
             (json!({"headers": {"AUTHORIZATION": "a"}}), Some("a"), false),
-            (json!({"headers": {"authorization": "a", "Authorization": "a"}}), Some("a"), false),
-            (json!({"headers": {"authorization": "a", "Authorization": "b"}}), None, true),
+            (
+                json!({"headers": {"authorization": "a", "Authorization": "a"}}),
+                Some("a"),
+                false,
+            ),
+            (
+                json!({"headers": {"authorization": "a", "Authorization": "b"}}),
+                None,
+                true,
+            ),
             (
                 json!({"headers": {"authorization": "a"}, "multiValueHeaders": {"Authorization": ["a", "b"]}}),
                 None,
                 true,
             ),
-            (json!({"headers": {"authorization": "a"}, "multiValueHeaders": {"Authorization": ["b"]}}), None, true),
+            (
+                json!({"headers": {"authorization": "a"}, "multiValueHeaders": {"Authorization": ["b"]}}),
+                None,
+                true,
+            ),
             (json!({"headers": null, "multiValueHeaders": null}), None, false),
             (json!({"headers": {"authorization": null}}), None, false),
         ];
         for (event, value, conflicting) in cases {
-            let e = read(&event.to_string()).unwrap();
+            let raw = event.to_string();
+            let e = read(&raw).unwrap();
             assert_eq!(
                 (e.authorization.value.as_deref(), e.authorization.conflicting),
                 (value, conflicting),
@@ -413,7 +433,13 @@ mod tests {
         for raw in ["1", "\"x\"", "[1,[2]]", "null", "true"] {
             assert_eq!(read(raw).unwrap_err(), EnvelopeError::NotAnObject, "{raw}");
         }
-        for raw in ["", "{", "{} {}", r#"{"headers":"x"}"#, r#"{"requestContext":{"authorizer":{"claims":{"sub":1}}}}"#] {
+        for raw in [
+            "",
+            "{",
+            "{} {}",
+            r#"{"headers":"x"}"#,
+            r#"{"requestContext":{"authorizer":{"claims":{"sub":1}}}}"#,
+        ] {
             assert_eq!(read(raw).unwrap_err(), EnvelopeError::Malformed, "{raw}");
         }
     }

@@ -132,7 +132,10 @@ pub fn parse_event(entry_points: EntryPoints, raw: &str) -> ParsedEvent {
         (true, true, _) => parse_api(envelope),
         (true, false, _) => ParsedEvent::refused(
             EntryShape::Direct,
-            AppError::invalid("event", "API Gateway events are not served by this function (ENTRY_POINTS=workflow)"),
+            AppError::invalid(
+                "event",
+                "API Gateway events are not served by this function (ENTRY_POINTS=workflow)",
+            ),
         ),
         (false, _, true) => parse_direct(raw),
         (false, _, false) => ParsedEvent::refused(
@@ -147,7 +150,10 @@ fn parse_direct(raw: &str) -> ParsedEvent {
     if raw.len() > MAX_DIRECT_EVENT_BYTES {
         return ParsedEvent::refused(
             shape,
-            AppError::invalid("event", format!("must be at most {} KiB", MAX_DIRECT_EVENT_BYTES / 1024)),
+            AppError::invalid(
+                "event",
+                format!("must be at most {} KiB", MAX_DIRECT_EVENT_BYTES / 1024),
+            ),
         );
     }
     match parse_strict(raw) {
@@ -165,7 +171,11 @@ fn parse_direct(raw: &str) -> ParsedEvent {
 fn parse_api(envelope: Envelope<'_>) -> ParsedEvent {
     let context = envelope.request_context.unwrap_or_default();
     let (shape, method, format) = if envelope.version.as_deref() == Some("2.0") {
-        let method = context.http.as_ref().and_then(|h| h.method.as_deref()).map(str::to_owned);
+        let method = context
+            .http
+            .as_ref()
+            .and_then(|h| h.method.as_deref())
+            .map(str::to_owned);
         (EntryShape::HttpApi, method, GroupClaimFormat::Bracketed)
     } else {
         let method = envelope.http_method.as_deref().map(str::to_owned);
@@ -189,7 +199,10 @@ fn parse_api(envelope: Envelope<'_>) -> ParsedEvent {
     };
     let path_username = envelope.path_username.map(|u| u.into_owned());
     let input = if method.as_deref() != Some("PUT") {
-        Err(AppError::invalid("event", "only PUT /users/{username}/password is served"))
+        Err(AppError::invalid(
+            "event",
+            "only PUT /users/{username}/password is served",
+        ))
     } else {
         decode_body(envelope.body.as_deref(), envelope.is_base64_encoded).map(|body| RequestInput::Api {
             path_username: path_username.clone(),
@@ -249,13 +262,25 @@ mod tests {
     use serde_json::json;
 
     const ISS: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool1";
+    const BOTH: EntryPoints = EntryPoints {
+        api: true,
+        workflow: true,
+    };
+    const API: EntryPoints = EntryPoints {
+        api: true,
+        workflow: false,
+    };
+    const WORKFLOW: EntryPoints = EntryPoints {
+        api: false,
+        workflow: true,
+    };
 
     fn rest_event(groups: Value, body: Value) -> Value {
         json!({
             "resource": "/users/{username}/password",
             "path": "/users/bob/password",
             "httpMethod": "PUT",
-            "headers": {"content-type": "application/json"},
+            "headers": {"content-type": "application/json", "Authorization": "Bearer tok"},
             "pathParameters": {"username": "bob"},
             "requestContext": {
                 "requestId": "api-req-1",
@@ -273,7 +298,7 @@ mod tests {
             "version": "2.0",
             "routeKey": "PUT /users/{username}/password",
             "rawPath": "/users/bob/password",
-            "headers": {"content-type": "application/json"},
+            "headers": {"content-type": "application/json", "authorization": "Bearer tok"},
             "pathParameters": {"username": "bob"},
             "requestContext": {
                 "requestId": "api-req-2",
@@ -286,15 +311,19 @@ mod tests {
     }
 
     #[test]
-    fn rest_event_yields_claims_context_and_body() {
-        let parsed =
-            parse_event(&rest_event(json!("admins,editors"), json!("{\"password\":\"Temp-Passw0rd\"}")).to_string());
+    fn rest_event_yields_token_claims_context_and_body() {
+        let parsed = parse_event(
+            BOTH,
+            &rest_event(json!("admins,editors"), json!("{\"password\":\"Temp-Passw0rd\"}")).to_string(),
+        );
         assert_eq!(parsed.shape, EntryShape::RestApi);
         let api = parsed.api.unwrap();
         assert_eq!(api.request_id.as_deref(), Some("api-req-1"));
         assert_eq!(api.source_ip.as_deref(), Some("203.0.113.7"));
-        assert_eq!(api.caller.username.as_deref(), Some("alice"));
-        assert_eq!(api.caller.groups, Some(vec!["admins".to_owned(), "editors".to_owned()]));
+        assert_eq!(api.authorization.value.as_deref(), Some("Bearer tok"));
+        let claims = api.claims.unwrap();
+        assert_eq!(claims.cognito_username.as_deref(), Some("alice"));
+        assert_eq!(claims.groups, Ok(vec!["admins".to_owned(), "editors".to_owned()]));
         assert_eq!(parsed.target_hint.as_deref(), Some("bob"));
         let Ok(RequestInput::Api { path_username, body }) = parsed.input else {
             panic!("input")
@@ -306,43 +335,88 @@ mod tests {
     #[test]
     fn http_event_uses_bracketed_groups_and_decodes_base64_bodies() {
         let body = base64::engine::general_purpose::STANDARD.encode("{\"password\":\"Temp-Passw0rd\"}");
-        let parsed = parse_event(&http_event("[admins editors]", &body, true).to_string());
+        let parsed = parse_event(API, &http_event("[admins editors]", &body, true).to_string());
         assert_eq!(parsed.shape, EntryShape::HttpApi);
         let api = parsed.api.unwrap();
-        assert_eq!(api.caller.groups, Some(vec!["admins".to_owned(), "editors".to_owned()]));
+        assert_eq!(
+            api.claims.unwrap().groups,
+            Ok(vec!["admins".to_owned(), "editors".to_owned()])
+        );
         assert_eq!(api.user_agent.as_deref(), Some("curl/8"));
         assert!(matches!(parsed.input, Ok(RequestInput::Api { .. })));
     }
 
     #[test]
-    fn a_rest_style_groups_claim_in_an_http_event_grants_nothing() {
-        let parsed = parse_event(&http_event("admins", "{\"password\":\"Temp-Passw0rd\"}", false).to_string());
-        assert_eq!(parsed.api.unwrap().caller.groups, None);
+    fn a_rest_style_groups_claim_in_an_http_event_agrees_with_nothing() {
+        let parsed = parse_event(
+            BOTH,
+            &http_event("admins", "{\"password\":\"Temp-Passw0rd\"}", false).to_string(),
+        );
+        assert_eq!(parsed.api.unwrap().claims.unwrap().groups, Err(()));
     }
 
     #[test]
     fn direct_payloads_pass_through_as_objects() {
-        let parsed = parse_event(r#"{"username":"bob","password":"Temp-Passw0rd"}"#);
+        let parsed = parse_event(WORKFLOW, r#"{"username":"bob","password":"Temp-Passw0rd"}"#);
         assert_eq!(parsed.shape, EntryShape::Direct);
         assert!(parsed.api.is_none());
         assert_eq!(parsed.target_hint.as_deref(), Some("bob"));
         assert!(matches!(parsed.input, Ok(RequestInput::Direct(_))));
     }
 
-    fn refusal(raw: &str) -> (EntryShape, String) {
-        let parsed = parse_event(raw);
+    fn refusal(entry_points: EntryPoints, raw: &str) -> (EntryShape, String) {
+        let parsed = parse_event(entry_points, raw);
         let err = parsed.input.expect_err(raw);
         assert_eq!(err.code(), "InvalidRequest", "{raw}");
         (parsed.shape, err.to_string())
     }
 
     #[test]
-    fn non_objects_and_unknown_shapes_are_typed_errors() {
-        for raw in ["1", "\"x\"", "[]", "null", "", "{", r#"{"requestContext":{}}"#] {
-            let (shape, message) = refusal(raw);
+    fn non_objects_are_answered_in_the_deployments_format() {
+        for raw in ["1", "\"x\"", "[]", "null", "", "{"] {
+            let (shape, message) = refusal(WORKFLOW, raw);
             assert_eq!(shape, EntryShape::Direct, "{raw}");
             assert!(message.starts_with("event: "), "{raw}: {message}");
+            let (shape, _) = refusal(API, raw);
+            assert_eq!(
+                shape,
+                EntryShape::RestApi,
+                "{raw}: an API-only deployment answers as API Gateway"
+            );
         }
+    }
+
+    #[test]
+    fn entry_points_refuse_each_others_events() {
+        let rest = rest_event(json!("admins"), json!("{}")).to_string();
+        let (shape, message) = refusal(WORKFLOW, &rest);
+        assert_eq!(shape, EntryShape::Direct);
+        assert!(message.contains("ENTRY_POINTS=workflow"), "{message}");
+        for marker in ["requestContext", "httpMethod", "routeKey", "headers", "version"] {
+            let raw = format!(r#"{{"username":"bob","{marker}":{{}}}}"#);
+            assert_eq!(refusal(WORKFLOW, &raw).0, EntryShape::Direct, "{marker}");
+        }
+        let (shape, message) = refusal(API, r#"{"username":"bob","passwordSecretId":"onboarding/bob"}"#);
+        assert_eq!(shape, EntryShape::RestApi);
+        assert!(message.contains("ENTRY_POINTS=api"), "{message}");
+    }
+
+    #[test]
+    fn oversized_events_are_refused_before_parsing() {
+        let big = format!(
+            r#"{{"username":"bob","password":"{}"}}"#,
+            "x".repeat(MAX_DIRECT_EVENT_BYTES)
+        );
+        let (shape, message) = refusal(WORKFLOW, &big);
+        assert_eq!(shape, EntryShape::Direct);
+        assert_eq!(message, "event: must be at most 256 KiB");
+        let (_, message) = refusal(BOTH, &big);
+        assert_eq!(
+            message, "event: must be at most 256 KiB",
+            "a direct payload in a local run too"
+        );
+        let huge = "[".repeat(MAX_API_EVENT_BYTES + 1);
+        assert_eq!(refusal(API, &huge).1, "event: must be at most 1024 KiB");
     }
 
     #[test]
@@ -352,7 +426,7 @@ mod tests {
             "\"cognito:groups\":\"readers\",\"cognito:groups\":\"admins\"",
         );
         assert!(raw.contains("readers"), "test setup: {raw}");
-        let (shape, message) = refusal(&raw);
+        let (shape, message) = refusal(API, &raw);
         assert_eq!(shape, EntryShape::RestApi);
         assert!(message.contains("duplicated"), "{message}");
     }
@@ -371,14 +445,24 @@ mod tests {
             ),
         ];
         for (body, expected) in cases {
-            let (shape, message) = refusal(&rest_event(json!("admins"), body.clone()).to_string());
-            assert_eq!(shape, EntryShape::RestApi);
+            let parsed = parse_event(API, &rest_event(json!("admins"), body.clone()).to_string());
+            assert!(
+                parsed.api.is_some(),
+                "the context is kept so the token is still verified"
+            );
+            let message = parsed.input.unwrap_err().to_string();
             assert!(message.starts_with(expected), "{body}: {message}");
         }
         let invalid_utf8 = base64::engine::general_purpose::STANDARD.encode([0x7b, 0xff, 0xfe, 0x7d]);
-        let (_, message) = refusal(&http_event("[admins]", &invalid_utf8, true).to_string());
+        let message = parse_event(API, &http_event("[admins]", &invalid_utf8, true).to_string())
+            .input
+            .unwrap_err()
+            .to_string();
         assert_eq!(message, "body: is not valid UTF-8");
-        let (_, message) = refusal(&http_event("[admins]", "%%%", true).to_string());
+        let message = parse_event(API, &http_event("[admins]", "%%%", true).to_string())
+            .input
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("not valid base64"), "{message}");
     }
 
@@ -386,8 +470,7 @@ mod tests {
     fn other_methods_are_refused() {
         let mut event = rest_event(json!("admins"), json!("{}"));
         event["httpMethod"] = json!("DELETE");
-        event["requestContext"]["httpMethod"] = json!("DELETE");
-        let (_, message) = refusal(&event.to_string());
+        let message = parse_event(API, &event.to_string()).input.unwrap_err().to_string();
         assert!(message.contains("only PUT"), "{message}");
     }
 

@@ -92,20 +92,104 @@ fn the_decision_table() {
     let any_status = config(&[("WORKFLOW_TARGET_STATUSES", "*")]);
     type Row<'a> = (&'a str, &'a Config, Actor, Facts, &'a str);
     let rows: Vec<Row> = vec![
-        ("admin resets staff", &base, admin(&[]), facts(&["admins"], &["staff"], Confirmed), "allow"),
-        ("helpdesk counts as admin", &base, admin(&[]), facts(&["helpdesk"], &[], Confirmed), "allow"),
-        ("live groups decide, not the token", &base, admin(&["admins"]), facts(&["staff"], &[], Confirmed), "Forbidden"),
-        ("near-miss group names", &base, admin(&[]), facts(&["Admins", "admins-ro"], &[], Confirmed), "Forbidden"),
-        ("admin may not reset an admin", &base, admin(&[]), facts(&["admins"], &["admins"], Confirmed), "Forbidden"),
-        ("admin may not reset a super admin", &base, admin(&[]), facts(&["admins"], &["root"], Confirmed), "Forbidden"),
-        ("super admin may reset an admin", &base, admin(&[]), facts(&["root"], &["admins"], Confirmed), "allow"),
-        ("federated target", &base, admin(&[]), facts(&["admins"], &[], ExternalProvider), "FederatedUser"),
-        ("federated allowed", &federated_ok, admin(&[]), facts(&["admins"], &[], ExternalProvider), "allow"),
-        ("workflow onboards a new user", &base, Actor::Workflow, facts(&[], &["staff"], ForceChangePassword), "allow"),
-        ("workflow may not take over an established user", &base, Actor::Workflow, facts(&[], &["staff"], Confirmed), "Forbidden"),
-        ("workflow with any status", &any_status, Actor::Workflow, facts(&[], &["staff"], Confirmed), "allow"),
-        ("workflow never resets a protected user", &any_status, Actor::Workflow, facts(&[], &["admins"], ForceChangePassword), "Forbidden"),
-        ("workflow and federated", &any_status, Actor::Workflow, facts(&[], &[], ExternalProvider), "FederatedUser"),
+        (
+            "admin resets staff",
+            &base,
+            admin(&[]),
+            facts(&["admins"], &["staff"], Confirmed),
+            "allow",
+        ),
+        (
+            "helpdesk counts as admin",
+            &base,
+            admin(&[]),
+            facts(&["helpdesk"], &[], Confirmed),
+            "allow",
+        ),
+        (
+            "live groups decide, not the token",
+            &base,
+            admin(&["admins"]),
+            facts(&["staff"], &[], Confirmed),
+            "Forbidden",
+        ),
+        (
+            "near-miss group names",
+            &base,
+            admin(&[]),
+            facts(&["Admins", "admins-ro"], &[], Confirmed),
+            "Forbidden",
+        ),
+        (
+            "admin may not reset an admin",
+            &base,
+            admin(&[]),
+            facts(&["admins"], &["admins"], Confirmed),
+            "Forbidden",
+        ),
+        (
+            "admin may not reset a super admin",
+            &base,
+            admin(&[]),
+            facts(&["admins"], &["root"], Confirmed),
+            "Forbidden",
+        ),
+        (
+            "super admin may reset an admin",
+            &base,
+            admin(&[]),
+            facts(&["root"], &["admins"], Confirmed),
+            "allow",
+        ),
+        (
+            "federated target",
+            &base,
+            admin(&[]),
+            facts(&["admins"], &[], ExternalProvider),
+            "FederatedUser",
+        ),
+        (
+            "federated allowed",
+            &federated_ok,
+            admin(&[]),
+            facts(&["admins"], &[], ExternalProvider),
+            "allow",
+        ),
+        (
+            "workflow onboards a new user",
+            &base,
+            Actor::Workflow,
+            facts(&[], &["staff"], ForceChangePassword),
+            "allow",
+        ),
+        (
+            "workflow may not take over an established user",
+            &base,
+            Actor::Workflow,
+            facts(&[], &["staff"], Confirmed),
+            "Forbidden",
+        ),
+        (
+            "workflow with any status",
+            &any_status,
+            Actor::Workflow,
+            facts(&[], &["staff"], Confirmed),
+            "allow",
+        ),
+        (
+            "workflow never resets a protected user",
+            &any_status,
+            Actor::Workflow,
+            facts(&[], &["admins"], ForceChangePassword),
+            "Forbidden",
+        ),
+        (
+            "workflow and federated",
+            &any_status,
+            Actor::Workflow,
+            facts(&[], &[], ExternalProvider),
+            "FederatedUser",
+        ),
     ];
     for (name, config, actor, facts, expected) in rows {
         assert_eq!(verdict(decide(config, &actor, facts)), expected, "{name}");
@@ -206,7 +290,10 @@ fn missing_facts_fail_closed() {
         target_user: None,
         ..facts(&[], &[], UserStatus::Confirmed)
     };
-    assert_eq!(verdict(decide(&c, &Actor::Workflow, workflow_without_status)), "Forbidden");
+    assert_eq!(
+        verdict(decide(&c, &Actor::Workflow, workflow_without_status)),
+        "Forbidden"
+    );
 }
 
 #[test]
@@ -232,19 +319,73 @@ fn authorizer_claims_must_agree_with_the_token() {
     };
     assert!(claims_agree(&t, Some(&agreeing)).is_ok());
     let cases: Vec<(&str, AuthorizerClaims)> = vec![
-        ("another sub", AuthorizerClaims { sub: Some("sub-root".into()), ..agreeing.clone() }),
-        ("another name", AuthorizerClaims { cognito_username: Some("rooty".into()), ..agreeing.clone() }),
-        ("another issuer", AuthorizerClaims { issuer: Some("https://evil".into()), ..agreeing.clone() }),
-        ("more groups", AuthorizerClaims { groups: Ok(names(&["admins", "helpdesk", "root"])), ..agreeing.clone() }),
-        ("fewer groups", AuthorizerClaims { groups: Ok(names(&["admins"])), ..agreeing.clone() }),
-        ("malformed groups", AuthorizerClaims { groups: Err(()), ..agreeing.clone() }),
-        ("access-token name for an id token", AuthorizerClaims { cognito_username: None, username: Some("alice".into()), ..agreeing.clone() }),
+        (
+            "another sub",
+            AuthorizerClaims {
+                sub: Some("sub-root".into()),
+                ..agreeing.clone()
+            },
+        ),
+        (
+            "another name",
+            AuthorizerClaims {
+                cognito_username: Some("rooty".into()),
+                ..agreeing.clone()
+            },
+        ),
+        (
+            "another issuer",
+            AuthorizerClaims {
+                issuer: Some("https://evil".into()),
+                ..agreeing.clone()
+            },
+        ),
+        (
+            "more groups",
+            AuthorizerClaims {
+                groups: Ok(names(&["admins", "helpdesk", "root"])),
+                ..agreeing.clone()
+            },
+        ),
+        (
+            "fewer groups",
+            AuthorizerClaims {
+                groups: Ok(names(&["admins"])),
+                ..agreeing.clone()
+            },
+        ),
+        (
+            "malformed groups",
+            AuthorizerClaims {
+                groups: Err(()),
+                ..agreeing.clone()
+            },
+        ),
+        (
+            "access-token name for an id token",
+            AuthorizerClaims {
+                cognito_username: None,
+                username: Some("alice".into()),
+                ..agreeing.clone()
+            },
+        ),
     ];
     for (name, claims) in cases {
-        assert_eq!(claims_agree(&t, Some(&claims)).unwrap_err().code(), "Forbidden", "{name}");
+        assert_eq!(
+            claims_agree(&t, Some(&claims)).unwrap_err().code(),
+            "Forbidden",
+            "{name}"
+        );
     }
     assert_eq!(claims_agree(&t, None).unwrap_err().code(), "Forbidden");
-    let access = VerifiedToken { token_use: TokenUse::Access, ..t };
-    let access_claims = AuthorizerClaims { cognito_username: None, username: Some("alice".into()), ..agreeing };
+    let access = VerifiedToken {
+        token_use: TokenUse::Access,
+        ..t
+    };
+    let access_claims = AuthorizerClaims {
+        cognito_username: None,
+        username: Some("alice".into()),
+        ..agreeing
+    };
     assert!(claims_agree(&access, Some(&access_claims)).is_ok());
 }
