@@ -86,7 +86,9 @@ pub(crate) fn unmodelled_service_error(code: Option<&str>, status: u16, detail: 
             | "SignatureDoesNotMatch"
             | "IncompleteSignature"
             | "MissingAuthenticationTokenException"
-            | "ExpiredTokenException",
+            | "ExpiredTokenException"
+            // A web ACL (WAF) on the pool refused the call.
+            | "ForbiddenException",
         ) => AppError::Configuration { detail },
         Some("ThrottlingException" | "LimitExceededException" | "RequestLimitExceeded") => AppError::TooManyRequests,
         _ if status >= 500 => AppError::Upstream {
@@ -171,6 +173,7 @@ mod tests {
             (Some("UnrecognizedClientException"), 400, "ConfigurationError", 500),
             (Some("InvalidSignatureException"), 400, "ConfigurationError", 500),
             (Some("ExpiredTokenException"), 400, "ConfigurationError", 500),
+            (Some("ForbiddenException"), 403, "ConfigurationError", 500),
             (Some("ThrottlingException"), 400, "TooManyRequests", 429),
             (Some("LimitExceededException"), 400, "TooManyRequests", 429),
             (Some("ServiceUnavailable"), 503, "UpstreamError", 502),
