@@ -27,6 +27,11 @@ pub enum AppError {
     /// cause; `reason` (which check failed) goes to the audit line only.
     #[error("invalid or expired token")]
     Unauthorized { reason: &'static str },
+    /// `passwordSecretId` names a secret Secrets Manager will not give us (missing, deleted,
+    /// disabled, undecryptable). One message for all, so callers learn nothing about which
+    /// secrets exist; why is in `detail`, for the log only. Code `InvalidRequest`.
+    #[error("passwordSecretId: the secret cannot be used")]
+    SecretUnusable { detail: String },
     /// The caller may not do this. The message says which rule refused it.
     #[error("{0}")]
     Forbidden(String),
@@ -36,6 +41,9 @@ pub enum AppError {
     /// The pool's password policy rejected the password (Cognito's message, sanitised).
     #[error("{0}")]
     InvalidPassword(String),
+    /// The pool's password history refused the password (`PasswordHistoryPolicyViolationException`).
+    #[error("the password was used recently; choose another")]
+    PasswordReused,
     /// Cognito rejected a parameter (Cognito's message, sanitised).
     #[error("{0}")]
     InvalidParameter(String),
@@ -45,7 +53,8 @@ pub enum AppError {
     /// Cognito throttled us, after the SDK's bounded retries.
     #[error("too many requests; retry after {RETRY_AFTER_SECONDS} s")]
     TooManyRequests,
-    /// The function's role or pool setting is wrong (`NotAuthorizedException`, `ResourceNotFoundException`).
+    /// The function's role or pool setting is wrong (`NotAuthorizedException`, `ResourceNotFoundException`,
+    /// IAM `AccessDeniedException`): only the operator can fix it.
     #[error("the function is misconfigured; the operator has the details in its log")]
     Configuration { detail: String },
     /// Cognito or Secrets Manager failed, could not be reached, or did not answer in time.
@@ -69,11 +78,12 @@ impl AppError {
     /// The stable code: `error.code` in API bodies and `errorType` for direct invocations.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::InvalidRequest(_) => "InvalidRequest",
+            Self::InvalidRequest(_) | Self::SecretUnusable { .. } => "InvalidRequest",
             Self::Unauthorized { .. } => "Unauthorized",
             Self::Forbidden(_) => "Forbidden",
             Self::FederatedUser => "FederatedUser",
             Self::InvalidPassword(_) => "InvalidPassword",
+            Self::PasswordReused => "PasswordReused",
             Self::InvalidParameter(_) => "InvalidParameter",
             Self::UserNotFound => "UserNotFound",
             Self::TooManyRequests => "TooManyRequests",
@@ -86,7 +96,11 @@ impl AppError {
     /// The HTTP status for the API Gateway shapes.
     pub fn status(&self) -> u16 {
         match self {
-            Self::InvalidRequest(_) | Self::InvalidPassword(_) | Self::InvalidParameter(_) => 400,
+            Self::InvalidRequest(_)
+            | Self::SecretUnusable { .. }
+            | Self::InvalidPassword(_)
+            | Self::PasswordReused
+            | Self::InvalidParameter(_) => 400,
             Self::Unauthorized { .. } => 401,
             Self::Forbidden(_) => 403,
             Self::UserNotFound => 404,
@@ -113,9 +127,12 @@ impl AppError {
     pub fn outcome(&self) -> Outcome {
         match self {
             Self::Unauthorized { .. } | Self::Forbidden(_) | Self::FederatedUser => Outcome::Denied,
-            Self::InvalidRequest(_) | Self::InvalidPassword(_) | Self::InvalidParameter(_) | Self::UserNotFound => {
-                Outcome::Invalid
-            }
+            Self::InvalidRequest(_)
+            | Self::SecretUnusable { .. }
+            | Self::InvalidPassword(_)
+            | Self::PasswordReused
+            | Self::InvalidParameter(_)
+            | Self::UserNotFound => Outcome::Invalid,
             Self::TooManyRequests
             | Self::Configuration { .. }
             | Self::Upstream { .. }
@@ -128,7 +145,8 @@ impl AppError {
     pub fn detail(&self) -> Option<&str> {
         match self {
             Self::Unauthorized { reason } => Some(reason),
-            Self::Configuration { detail }
+            Self::SecretUnusable { detail }
+            | Self::Configuration { detail }
             | Self::Upstream { detail, .. }
             | Self::SetOutcomeUnknown { detail }
             | Self::Internal { detail } => Some(detail),
@@ -181,9 +199,11 @@ mod tests {
             AppError::Unauthorized {
                 reason: "secret internal detail",
             },
+            AppError::SecretUnusable { detail: detail() },
             AppError::Forbidden("not an admin".into()),
             AppError::FederatedUser,
             AppError::InvalidPassword("Password does not conform to policy".into()),
+            AppError::PasswordReused,
             AppError::InvalidParameter("bad parameter".into()),
             AppError::UserNotFound,
             AppError::TooManyRequests,
@@ -210,9 +230,11 @@ mod tests {
         let expected = [
             ("InvalidRequest", 400, Outcome::Invalid),
             ("Unauthorized", 401, Outcome::Denied),
+            ("InvalidRequest", 400, Outcome::Invalid),
             ("Forbidden", 403, Outcome::Denied),
             ("FederatedUser", 409, Outcome::Denied),
             ("InvalidPassword", 400, Outcome::Invalid),
+            ("PasswordReused", 400, Outcome::Invalid),
             ("InvalidParameter", 400, Outcome::Invalid),
             ("UserNotFound", 404, Outcome::Invalid),
             ("TooManyRequests", 429, Outcome::Failed),
@@ -244,11 +266,11 @@ mod tests {
     }
 
     #[test]
-    fn server_side_messages_never_carry_internal_detail() {
+    fn messages_never_carry_internal_detail() {
         for err in every_variant() {
+            assert!(!err.to_string().contains("secret internal detail"), "{err:?}");
             if err.status() >= 500 || err.status() == 401 {
-                assert!(!err.to_string().contains("secret internal detail"), "{err:?}");
-                assert!(err.detail().is_some());
+                assert!(err.detail().is_some(), "{err:?} must keep its detail for the log");
             }
         }
     }

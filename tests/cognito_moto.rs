@@ -222,7 +222,19 @@ async fn secret_references_keep_the_password_out_of_the_payload() {
     let run = h
         .invoke(&json!({"username": "bob", "passwordSecretId": "onboarding/missing"}))
         .await;
-    assert_eq!(run.error_type(), "InvalidRequest");
+    // No oracle: the caller is not told the secret does not exist; the audit line is.
+    let err = run.response.as_ref().unwrap_err();
+    assert_eq!(
+        (err.error_type.as_str(), err.error_message.as_str()),
+        ("InvalidRequest", "passwordSecretId: the secret cannot be used")
+    );
+    assert!(
+        run.audit["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("ResourceNotFoundException")),
+        "{}",
+        run.audit
+    );
     h.assert_no_secret_leaked();
 }
 

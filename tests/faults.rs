@@ -1,13 +1,14 @@
-//! Cognito faults, with a tiny local HTTP server standing in for Cognito (via the SDK's
-//! endpoint URL): throttling, server faults, silence and a closed port. Each must end in the
-//! documented error, with an audit line, well inside the Lambda timeout.
+//! Cognito and Secrets Manager faults, with a tiny local HTTP server standing in for both (via
+//! the SDK's endpoint URL). It is programmed per operation (the `X-Amz-Target` header names
+//! it): a canned JSON answer, an exception, or silence. Each fault must end in the documented
+//! error (docs/errors.md), with an audit line, well inside the Lambda timeout.
 
 mod support;
 
+use std::collections::HashMap;
 use std::io::BufReader;
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use admin_set_password::Config;
@@ -16,52 +17,153 @@ use support::http::{read_request, write_response};
 use support::{free_port, Harness};
 
 const POOL: &str = "us-east-1_Example";
+const TARGET_SUB: &str = "0b7c2b4e-5f1a-4c55-9f43-3c0e8d1f2a10";
 
-/// How the fake Cognito answers every request.
-#[derive(Clone, Copy)]
-enum Behaviour {
-    /// HTTP 400 with `TooManyRequestsException`.
-    Throttle,
-    /// HTTP 500 with `InternalErrorException`.
-    InternalError,
-    /// Accepts, reads, and never answers.
+/// How the fake answers one operation.
+#[derive(Clone)]
+enum Answer {
+    /// HTTP 200 with this JSON body.
+    Ok(Value),
+    /// The AWS JSON error shape: this status, `__type` and `x-amzn-errortype`.
+    Exception { status: u16, error_type: &'static str },
+    /// Reads the request and never answers.
     Silent,
+    /// Depends on the request's `Username`: `users` by name, `otherwise` for the rest.
+    PerUser {
+        users: Vec<(&'static str, Answer)>,
+        otherwise: Box<Answer>,
+    },
 }
 
-/// Starts the fake on a free loopback port; returns its endpoint and a request counter.
-fn fake_cognito(behaviour: Behaviour) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let requests = Arc::new(AtomicUsize::new(0));
-    let counter = requests.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let counter = counter.clone();
-            std::thread::spawn(move || serve(stream, behaviour, &counter));
+impl Answer {
+    /// The answer for a request with this JSON body.
+    fn resolve(self, body: &Value) -> Answer {
+        match self {
+            Answer::PerUser { users, otherwise } => {
+                let username = body["Username"].as_str().unwrap_or_default();
+                let answer = users.into_iter().find(|(name, _)| *name == username);
+                answer.map_or(*otherwise, |(_, answer)| answer).resolve(body)
+            }
+            other => other,
         }
-    });
-    (endpoint, requests)
+    }
 }
 
-fn serve(stream: TcpStream, behaviour: Behaviour, requests: &AtomicUsize) {
+fn exception(status: u16, error_type: &'static str) -> Answer {
+    Answer::Exception { status, error_type }
+}
+
+/// What a healthy pool answers: the target exists (temporary password, enabled, with a
+/// `sub`), belongs to no group, and every write succeeds. `alice`, the caller in the sample
+/// API events, is in `admins` (her live groups are checked).
+fn healthy_answers() -> HashMap<&'static str, Answer> {
+    HashMap::from([
+        (
+            "AdminGetUser",
+            Answer::Ok(json!({
+                "Username": "bob",
+                "UserStatus": "FORCE_CHANGE_PASSWORD",
+                "Enabled": true,
+                "UserAttributes": [{"Name": "sub", "Value": TARGET_SUB}],
+            })),
+        ),
+        (
+            "AdminListGroupsForUser",
+            Answer::PerUser {
+                users: vec![("alice", Answer::Ok(json!({"Groups": [{"GroupName": "admins"}]})))],
+                otherwise: Box::new(Answer::Ok(json!({"Groups": []}))),
+            },
+        ),
+        (
+            "DescribeUserPool",
+            Answer::Ok(json!({"UserPool": {"Id": POOL, "Name": "example"}})),
+        ),
+        ("AdminSetUserPassword", Answer::Ok(json!({}))),
+        ("AdminUserGlobalSignOut", Answer::Ok(json!({}))),
+    ])
+}
+
+/// The fake's program: an operation's name to its answer; `None` for one nobody programmed.
+type Program = Arc<dyn Fn(&str) -> Option<Answer> + Send + Sync>;
+
+/// A running fake: its endpoint and the operations it was asked for, in order.
+struct Fake {
+    endpoint: String,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl Fake {
+    /// The healthy pool with `changes` applied.
+    fn with(changes: &[(&'static str, Answer)]) -> Self {
+        let mut answers = healthy_answers();
+        answers.extend(changes.iter().cloned());
+        Self::start(Arc::new(move |operation| answers.get(operation).cloned()))
+    }
+
+    /// Every operation answers `answer`.
+    fn every_operation(answer: Answer) -> Self {
+        Self::start(Arc::new(move |_| Some(answer.clone())))
+    }
+
+    fn start(answers: Program) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (answers, log) = (answers.clone(), log.clone());
+                std::thread::spawn(move || serve(stream, &*answers, &log));
+            }
+        });
+        Self { endpoint, seen }
+    }
+
+    fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    fn count(&self, operation: &str) -> usize {
+        self.seen().iter().filter(|o| *o == operation).count()
+    }
+}
+
+fn serve(stream: TcpStream, answers: &dyn Fn(&str) -> Option<Answer>, seen: &Mutex<Vec<String>>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
-    while read_request(&mut reader).is_some() {
-        requests.fetch_add(1, Ordering::SeqCst);
-        let (status, error_type) = match behaviour {
-            Behaviour::Throttle => ("400 Bad Request", "TooManyRequestsException"),
-            Behaviour::InternalError => ("500 Internal Server Error", "InternalErrorException"),
-            Behaviour::Silent => {
+    while let Some(request) = read_request(&mut reader) {
+        // "AWSCognitoIdentityProviderService.AdminSetUserPassword", "secretsmanager.GetSecretValue"
+        let target = request.header("x-amz-target").unwrap_or_default();
+        let operation = target.rsplit('.').next().unwrap_or_default().to_owned();
+        seen.lock().unwrap().push(operation.clone());
+        // An operation nobody programmed is a test bug: answer with a type no mapping knows.
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        let answer = answers(&operation).unwrap_or(Answer::Exception {
+            status: 400,
+            error_type: "UnprogrammedOperationInTheFake",
+        });
+        let (status, error_type, body) = match answer.resolve(&body) {
+            Answer::Ok(body) => (200, None, body),
+            Answer::Exception { status, error_type } => (
+                status,
+                Some(error_type),
+                json!({"__type": error_type, "message": "injected by the test"}),
+            ),
+            Answer::Silent => {
                 std::thread::sleep(Duration::from_secs(60));
                 return;
             }
+            Answer::PerUser { .. } => unreachable!("resolved above"),
         };
-        let body = format!(r#"{{"__type":"{error_type}","message":"injected by the test"}}"#);
-        let headers = [
-            ("content-type", "application/x-amz-json-1.1"),
-            ("x-amzn-errortype", error_type),
-        ];
-        if !write_response(&mut writer, status, &headers, body.as_bytes()) {
+        let status_line = match status {
+            200 => "200 OK",
+            400 => "400 Bad Request",
+            500 => "500 Internal Server Error",
+            other => panic!("no status line for {other}"),
+        };
+        let mut headers = vec![("content-type", "application/x-amz-json-1.1")];
+        headers.extend(error_type.map(|t| ("x-amzn-errortype", t)));
+        if !write_response(&mut writer, status_line, &headers, body.to_string().as_bytes()) {
             return;
         }
     }
@@ -71,6 +173,7 @@ fn config() -> Config {
     Config::from_lookup(|k| match k {
         "USER_POOL_ID" => Some(POOL.into()),
         "ADMIN_GROUPS" => Some("admins,helpdesk".into()),
+        "PASSWORD_SECRET_PREFIX" => Some("onboarding/".into()),
         "COGNITO_WARMUP" => Some("false".into()),
         _ => None,
     })
@@ -81,29 +184,172 @@ fn rest_event() -> Value {
     serde_json::from_str(&support::sample("rest-set-temporary")).unwrap()
 }
 
+fn direct_set() -> Value {
+    json!({"username": "bob", "password": "Direct-Passw0rd!2026"})
+}
+
+#[tokio::test]
+async fn the_healthy_fake_lets_a_direct_set_succeed() {
+    // Without this, the fault tests below could pass because the fake itself is broken.
+    let fake = Fake::with(&[]);
+    let mut h = Harness::new("fault_healthy", &fake.endpoint, config()).await;
+    let run = h.invoke(&direct_set()).await;
+    assert!(run.response.is_ok(), "{:?}\n{}", run.response, run.audit);
+    assert_eq!(run.audit["outcome"], "success");
+    assert_eq!(run.audit["password_set"], true);
+    assert_eq!(fake.count("AdminSetUserPassword"), 1, "{:?}", fake.seen());
+    h.assert_no_secret_leaked();
+}
+
+/// Every exception `AdminSetUserPassword` can answer with in these tests, and what the caller
+/// of a direct invocation must get: `errorType` and the audit outcome.
+#[tokio::test]
+async fn each_set_exception_becomes_its_documented_code_with_an_audit_line() {
+    // Only InvalidPassword passes Cognito's message (the policy's wording) on to the caller.
+    let cases = [
+        (
+            exception(400, "PasswordHistoryPolicyViolationException"),
+            "PasswordReused",
+            "invalid",
+        ),
+        (exception(400, "InvalidPasswordException"), "InvalidPassword", "invalid"),
+        (exception(400, "TooManyRequestsException"), "TooManyRequests", "failed"),
+        (exception(400, "NotAuthorizedException"), "ConfigurationError", "failed"),
+        (
+            exception(400, "ResourceNotFoundException"),
+            "ConfigurationError",
+            "failed",
+        ),
+        (exception(400, "UserNotFoundException"), "UserNotFound", "invalid"),
+        (exception(400, "AccessDeniedException"), "ConfigurationError", "failed"),
+        (exception(500, "InternalErrorException"), "UpstreamError", "failed"),
+    ];
+    for (answer, error_type, outcome) in cases {
+        let Answer::Exception {
+            error_type: cognito, ..
+        } = answer
+        else {
+            unreachable!()
+        };
+        let fake = Fake::with(&[("AdminSetUserPassword", answer.clone())]);
+        let mut h = Harness::new(&format!("fault_set_{cognito}"), &fake.endpoint, config()).await;
+        let run = h.invoke(&direct_set()).await;
+        assert_eq!(run.error_type(), error_type, "set answered {cognito}");
+        assert!(
+            fake.count("AdminSetUserPassword") >= 1,
+            "{cognito}: the set was never reached: {:?}",
+            fake.seen()
+        );
+        assert_eq!(
+            (run.audit["code"].as_str(), run.audit["outcome"].as_str()),
+            (Some(error_type), Some(outcome)),
+            "{cognito}: audit line {}",
+            run.audit
+        );
+        assert_eq!(run.audit["password_set"], false, "{cognito}");
+        let message = &run.response.as_ref().unwrap_err().error_message;
+        if error_type == "InvalidPassword" {
+            assert_eq!(message, "injected by the test", "Cognito's policy message is passed on");
+        } else {
+            assert!(
+                !message.contains("injected"),
+                "{cognito}: detail reached the caller: {message}"
+            );
+        }
+        if error_type == "ConfigurationError" || error_type == "UpstreamError" {
+            let detail = run.audit["detail"].as_str().unwrap_or_default();
+            assert!(detail.contains(cognito), "{cognito}: audit detail {detail:?}");
+        }
+        h.assert_no_secret_leaked();
+    }
+}
+
+#[tokio::test]
+async fn a_reused_password_is_400_password_reused_through_the_api() {
+    let fake = Fake::with(&[(
+        "AdminSetUserPassword",
+        exception(400, "PasswordHistoryPolicyViolationException"),
+    )]);
+    let mut h = Harness::new("fault_reused_api", &fake.endpoint, config()).await;
+    let run = h.invoke(&rest_event()).await;
+    let (status, body) = run.api();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("PasswordReused")),
+        "{body}"
+    );
+    assert_eq!(
+        body["error"]["message"],
+        "the password was used recently; choose another"
+    );
+    h.assert_no_secret_leaked();
+}
+
+#[tokio::test]
+async fn a_look_up_in_a_vanished_pool_is_a_configuration_error_and_nothing_is_set() {
+    let fake = Fake::with(&[("AdminGetUser", exception(400, "ResourceNotFoundException"))]);
+    let mut h = Harness::new("fault_lookup_pool_gone", &fake.endpoint, config()).await;
+    let run = h.invoke(&direct_set()).await;
+    assert_eq!(run.error_type(), "ConfigurationError");
+    assert_eq!(fake.count("AdminSetUserPassword"), 0, "{:?}", fake.seen());
+    assert_eq!(run.audit["password_set"], false);
+    h.assert_no_secret_leaked();
+}
+
+#[tokio::test]
+async fn unusable_secrets_all_read_the_same_and_a_denied_read_is_configuration() {
+    let secret_event = json!({"username": "bob", "passwordSecretId": "onboarding/bob"});
+    let same_for_the_caller = [
+        "ResourceNotFoundException",
+        "InvalidRequestException",
+        "InvalidParameterException",
+        "DecryptionFailure",
+    ];
+    for cause in same_for_the_caller {
+        let fake = Fake::with(&[("GetSecretValue", exception(400, cause))]);
+        let mut h = Harness::new(&format!("fault_secret_{cause}"), &fake.endpoint, config()).await;
+        let run = h.invoke(&secret_event).await;
+        let err = run.response.as_ref().unwrap_err();
+        assert_eq!(
+            (err.error_type.as_str(), err.error_message.as_str()),
+            ("InvalidRequest", "passwordSecretId: the secret cannot be used"),
+            "{cause}"
+        );
+        assert!(
+            run.audit["detail"].as_str().is_some_and(|d| d.contains(cause)),
+            "{cause}: the reason belongs in the audit line: {}",
+            run.audit
+        );
+        assert_eq!(fake.count("AdminSetUserPassword"), 0, "{cause}");
+    }
+
+    let fake = Fake::with(&[("GetSecretValue", exception(400, "AccessDeniedException"))]);
+    let mut h = Harness::new("fault_secret_denied", &fake.endpoint, config()).await;
+    let run = h.invoke(&secret_event).await;
+    assert_eq!(run.error_type(), "ConfigurationError");
+}
+
 #[tokio::test]
 async fn throttling_after_bounded_retries_is_429_with_retry_after() {
-    let (endpoint, requests) = fake_cognito(Behaviour::Throttle);
-    let mut h = Harness::new("fault_throttle", &endpoint, config()).await;
+    let fake = Fake::every_operation(exception(400, "TooManyRequestsException"));
+    let mut h = Harness::new("fault_throttle", &fake.endpoint, config()).await;
     let run = h.invoke(&rest_event()).await;
     let (status, body) = run.api();
     assert_eq!((status, body["error"]["code"].as_str()), (429, Some("TooManyRequests")));
     assert_eq!(run.response.as_ref().unwrap()["headers"]["retry-after"], "2");
     // Three concurrent look-ups, each retried at most COGNITO_MAX_ATTEMPTS (3) times.
-    let seen = requests.load(Ordering::SeqCst);
+    let seen = fake.seen().len();
     assert!((3..=9).contains(&seen), "expected bounded retries, saw {seen} requests");
 
-    let run = h
-        .invoke(&json!({"username": "bob", "password": "Direct-Passw0rd!2026"}))
-        .await;
+    let run = h.invoke(&direct_set()).await;
     assert_eq!(run.error_type(), "TooManyRequests");
     h.assert_no_secret_leaked();
 }
 
 #[tokio::test]
 async fn cognito_internal_errors_are_502() {
-    let (endpoint, _) = fake_cognito(Behaviour::InternalError);
-    let mut h = Harness::new("fault_internal", &endpoint, config()).await;
+    let fake = Fake::every_operation(exception(500, "InternalErrorException"));
+    let mut h = Harness::new("fault_internal", &fake.endpoint, config()).await;
     let run = h.invoke(&rest_event()).await;
     let (status, body) = run.api();
     assert_eq!((status, body["error"]["code"].as_str()), (502, Some("UpstreamError")));
@@ -117,8 +363,8 @@ async fn cognito_internal_errors_are_502() {
 
 #[tokio::test]
 async fn a_silent_cognito_times_out_in_under_ten_seconds() {
-    let (endpoint, _) = fake_cognito(Behaviour::Silent);
-    let mut h = Harness::new("fault_silent", &endpoint, config()).await;
+    let fake = Fake::every_operation(Answer::Silent);
+    let mut h = Harness::new("fault_silent", &fake.endpoint, config()).await;
     let started = Instant::now();
     let run = h.invoke(&rest_event()).await;
     let elapsed = started.elapsed();

@@ -1,14 +1,28 @@
 //! The SDK adapters: `Directory` over the Cognito user-pool API and `SecretStore` over
 //! Secrets Manager. Only this file touches SDK types or the password's plaintext.
 
+use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserError;
+use aws_sdk_cognitoidentityprovider::operation::admin_list_groups_for_user::AdminListGroupsForUserError;
+use aws_sdk_cognitoidentityprovider::operation::admin_set_user_password::AdminSetUserPasswordError;
+use aws_sdk_cognitoidentityprovider::operation::admin_user_global_sign_out::AdminUserGlobalSignOutError;
+use aws_sdk_cognitoidentityprovider::operation::describe_user_pool::DescribeUserPoolError;
 use aws_sdk_cognitoidentityprovider::types::UserStatusType;
 use aws_sdk_cognitoidentityprovider::Client as CognitoClient;
+use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use aws_sdk_secretsmanager::Client as SecretsClient;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 use super::{Directory, SecretStore, UserRecord, UserStatus};
-use crate::error::{sanitise_message, AppError};
+use crate::error::{sanitise_message, AppError, UpstreamKind};
 use crate::request::Password;
-use crate::upstream::map_sdk_error;
+use crate::upstream::{map_sdk_error, unmodelled_service_error};
+
+mod sdk_errors;
+use sdk_errors::{
+    admin_get_user_error, admin_list_groups_for_user_error, admin_set_user_password_error,
+    admin_user_global_sign_out_error, describe_user_pool_error, get_secret_value_error,
+};
 
 /// Pages of `AdminListGroupsForUser` read before giving up (60 groups a page).
 const MAX_GROUP_PAGES: usize = 10;
@@ -33,17 +47,7 @@ impl CognitoDirectory {
             .send()
             .await
             .map(drop)
-            .map_err(|e| map_sdk_error("DescribeUserPool", e, |_, _| None))
-    }
-}
-
-/// Cognito errors whose meaning depends on the call's purpose.
-fn cognito_errors(code: &str, message: &str) -> Option<AppError> {
-    match code {
-        "UserNotFoundException" => Some(AppError::UserNotFound),
-        "InvalidPasswordException" => Some(AppError::InvalidPassword(sanitise_message(message))),
-        "InvalidParameterException" => Some(AppError::InvalidParameter(sanitise_message(message))),
-        _ => None,
+            .map_err(describe_user_pool_error)
     }
 }
 
@@ -61,7 +65,7 @@ impl Directory for CognitoDirectory {
                 .set_next_token(next_token)
                 .send()
                 .await
-                .map_err(|e| map_sdk_error("AdminListGroupsForUser", e, cognito_errors))?;
+                .map_err(admin_list_groups_for_user_error)?;
             groups.extend(page.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)));
             next_token = page.next_token().map(str::to_owned);
             if next_token.is_none() {
@@ -81,7 +85,7 @@ impl Directory for CognitoDirectory {
             .username(username)
             .send()
             .await
-            .map_err(|e| map_sdk_error("AdminGetUser", e, cognito_errors))?;
+            .map_err(admin_get_user_error)?;
         let status = match user.user_status() {
             Some(UserStatusType::Confirmed) => UserStatus::Confirmed,
             Some(UserStatusType::ForceChangePassword) => UserStatus::ForceChangePassword,
@@ -117,7 +121,7 @@ impl Directory for CognitoDirectory {
             .send()
             .await
             .map(drop)
-            .map_err(|e| map_sdk_error("AdminSetUserPassword", e, cognito_errors))
+            .map_err(admin_set_user_password_error)
     }
 
     async fn global_sign_out(&self, pool_id: &str, username: &str) -> Result<(), AppError> {
@@ -128,7 +132,7 @@ impl Directory for CognitoDirectory {
             .send()
             .await
             .map(drop)
-            .map_err(|e| map_sdk_error("AdminUserGlobalSignOut", e, cognito_errors))
+            .map_err(admin_user_global_sign_out_error)
     }
 }
 
@@ -144,20 +148,6 @@ impl SecretsManagerStore {
     }
 }
 
-fn secret_errors(code: &str, _message: &str) -> Option<AppError> {
-    match code {
-        "ResourceNotFoundException" => Some(AppError::invalid("passwordSecretId", "no such secret")),
-        "InvalidRequestException" | "InvalidParameterException" => Some(AppError::invalid(
-            "passwordSecretId",
-            "the secret cannot be read (deleted or disabled?)",
-        )),
-        "DecryptionFailure" => Some(AppError::Configuration {
-            detail: "GetSecretValue: DecryptionFailure (KMS key policy?)".into(),
-        }),
-        _ => None,
-    }
-}
-
 impl SecretStore for SecretsManagerStore {
     async fn password(&self, secret_id: &str) -> Result<Password, AppError> {
         let output = self
@@ -166,7 +156,7 @@ impl SecretStore for SecretsManagerStore {
             .secret_id(secret_id)
             .send()
             .await
-            .map_err(|e| map_sdk_error("GetSecretValue", e, secret_errors))?;
+            .map_err(get_secret_value_error)?;
         let text = output
             .secret_string()
             .ok_or_else(|| AppError::invalid("passwordSecretId", "the secret has no SecretString"))?;
@@ -210,30 +200,5 @@ mod tests {
             let err = password_from_secret_string(bad.into()).unwrap_err();
             assert!(err.to_string().starts_with("passwordSecretId: "), "{bad}: {err}");
         }
-    }
-
-    #[test]
-    fn cognito_validation_errors_pass_their_sanitised_message_on() {
-        let err = cognito_errors(
-            "InvalidPasswordException",
-            "Password did not conform with policy:\n too short",
-        )
-        .unwrap();
-        assert_eq!(
-            (err.code(), err.to_string().as_str()),
-            ("InvalidPassword", "Password did not conform with policy: too short")
-        );
-        assert_eq!(
-            cognito_errors("UserNotFoundException", "").unwrap().code(),
-            "UserNotFound"
-        );
-        assert_eq!(
-            cognito_errors("InvalidParameterException", "x").unwrap().code(),
-            "InvalidParameter"
-        );
-        assert!(
-            cognito_errors("TooManyRequestsException", "").is_none(),
-            "left to the shared mapping"
-        );
     }
 }

@@ -126,7 +126,7 @@ impl Directory for MemoryDirectory {
     }
 }
 
-/// Secrets by id; a missing id is Secrets Manager's "no such secret".
+/// Secrets by id; a missing id answers as the real adapter does (no oracle, reason in `detail`).
 #[derive(Default)]
 pub struct MemorySecrets(pub HashMap<String, String>);
 
@@ -134,7 +134,9 @@ impl SecretStore for MemorySecrets {
     async fn password(&self, secret_id: &str) -> Result<Password, AppError> {
         match self.0.get(secret_id) {
             Some(value) => Password::parse(value.clone(), "passwordSecretId"),
-            None => Err(AppError::invalid("passwordSecretId", "no such secret")),
+            None => Err(AppError::SecretUnusable {
+                detail: format!("GetSecretValue: ResourceNotFoundException ({secret_id})"),
+            }),
         }
     }
 }

@@ -7,7 +7,19 @@ use std::net::TcpStream;
 pub struct Request {
     pub method: String,
     pub path: String,
+    /// Header names lower-cased, values trimmed, in arrival order.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+impl Request {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Reads the next request on a keep-alive connection; `None` when the peer is done.
@@ -20,6 +32,7 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     let method = parts.next()?.to_owned();
     let path = parts.next()?.to_owned();
     let mut content_length = 0usize;
+    let mut headers = Vec::new();
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).ok()? == 0 {
@@ -32,11 +45,17 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
             if name.eq_ignore_ascii_case("content-length") {
                 content_length = value.trim().parse().ok()?;
             }
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
         }
     }
     let mut body = vec![0; content_length];
     reader.read_exact(&mut body).ok()?;
-    Some(Request { method, path, body })
+    Some(Request {
+        method,
+        path,
+        headers,
+        body,
+    })
 }
 
 /// Writes a response with the given status line, extra headers and body.
