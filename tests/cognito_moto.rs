@@ -1,10 +1,11 @@
-//! End to end against moto: the handler with the real SDK adapters, checked on the pool's
-//! real state (user status, sign-in with the new and the old password), not only the response.
+//! End to end against moto: the handler with the real SDK adapters and a real moto ID token
+//! (the function fetches moto's JWKS and verifies it), checked on the pool's real state (user
+//! status, sign-in with the new and the old password), not only the response.
 
 mod support;
 
 use serde_json::json;
-use support::{Harness, Pool, SignIn, INITIAL_PASSWORD};
+use support::{claims_mut, Harness, Pool, SignIn, INITIAL_PASSWORD};
 
 async fn harness(name: &str, pool: &Pool, extra: &[(&str, &str)]) -> Harness {
     Harness::new(name, &pool.endpoint, pool.config(extra)).await
@@ -14,7 +15,7 @@ async fn harness(name: &str, pool: &Pool, extra: &[(&str, &str)]) -> Harness {
 async fn rest_temporary_password_forces_a_change_at_next_sign_in() {
     let pool = Pool::seeded().await;
     let mut h = harness("rest_temporary", &pool, &[]).await;
-    let run = h.invoke(&pool.event("rest-set-temporary")).await;
+    let run = h.invoke(&pool.api_event("rest-set-temporary").await).await;
     assert_eq!(
         run.api(),
         (200, json!({"username": "bob", "userStatus": "FORCE_CHANGE_PASSWORD"}))
@@ -25,6 +26,8 @@ async fn rest_temporary_password_forces_a_change_at_next_sign_in() {
         SignIn::Challenge("NEW_PASSWORD_REQUIRED".into())
     );
     assert_eq!(run.audit["outcome"], "success");
+    assert_eq!(run.audit["actor_username"], "alice");
+    assert_eq!(run.audit["actor_sub"], pool.sub("alice").await.as_str());
     assert_eq!(run.audit["user_pool_id"], pool.id.as_str());
     h.assert_no_secret_leaked();
 }
@@ -33,7 +36,7 @@ async fn rest_temporary_password_forces_a_change_at_next_sign_in() {
 async fn rest_permanent_password_confirms_and_signs_out() {
     let pool = Pool::seeded().await;
     let mut h = harness("rest_permanent", &pool, &[]).await;
-    let run = h.invoke(&pool.event("rest-set-permanent-sign-out")).await;
+    let run = h.invoke(&pool.api_event("rest-set-permanent-sign-out").await).await;
     assert_eq!(
         run.api(),
         (
@@ -54,8 +57,8 @@ async fn rest_permanent_password_confirms_and_signs_out() {
 async fn http_api_v2_sets_a_temporary_password() {
     let pool = Pool::seeded().await;
     let mut h = harness("http_temporary", &pool, &[]).await;
-    let run = h.invoke(&pool.event("http-set-temporary")).await;
-    assert_eq!(run.api().0, 200);
+    let run = h.invoke(&pool.api_event("http-set-temporary").await).await;
+    assert_eq!(run.api().0, 200, "{}", run.audit);
     assert_eq!(run.audit["entry"], "http");
     assert_eq!(
         pool.sign_in("bob", "Http-Passw0rd!2026").await,
@@ -65,15 +68,18 @@ async fn http_api_v2_sets_a_temporary_password() {
 }
 
 #[tokio::test]
-async fn direct_invocation_sets_a_permanent_password() {
+async fn workflow_onboards_a_new_user_from_a_secret() {
     let pool = Pool::seeded().await;
-    let mut h = harness("direct_permanent", &pool, &[]).await;
+    let mut h = harness("workflow_onboarding", &pool, &[]).await;
+    pool.create_secret("onboarding/newbie", r#"{"password":"Secret-Passw0rd!9"}"#)
+        .await;
+    h.uses_secret("Secret-Passw0rd!9");
     let run = h.invoke(&pool.event("direct-set-permanent")).await;
     assert_eq!(
         run.response.as_ref().unwrap(),
-        &json!({"username": "bob", "userStatus": "CONFIRMED"})
+        &json!({"username": "newbie", "userStatus": "CONFIRMED"})
     );
-    assert_eq!(pool.sign_in("bob", "Direct-Passw0rd!2026").await, SignIn::Tokens);
+    assert_eq!(pool.sign_in("newbie", "Secret-Passw0rd!9").await, SignIn::Tokens);
     assert_eq!(
         (run.audit["actor_type"].as_str(), run.audit["requested_by"].as_str()),
         (Some("iam"), Some("onboarding-workflow"))
@@ -82,15 +88,66 @@ async fn direct_invocation_sets_a_permanent_password() {
 }
 
 #[tokio::test]
+async fn workflow_defaults_refuse_takeovers_literals_and_foreign_secrets() {
+    let pool = Pool::seeded().await;
+    let mut h = harness("workflow_defaults", &pool, &[]).await;
+    pool.create_secret("onboarding/bob", "Bob-Secret-Passw0rd!7").await;
+    pool.create_secret("onboarding/newbie", "Newbie-Secret-Passw0rd!7")
+        .await;
+    h.uses_secret("Bob-Secret-Passw0rd!7");
+    h.uses_secret("Newbie-Secret-Passw0rd!7");
+    let cases = [
+        (pool.event("direct-established-user"), "Forbidden"),
+        (pool.event("direct-literal-password"), "InvalidRequest"),
+        (
+            json!({"username": "newbie", "passwordSecretId": pool.secret_id("bob")}),
+            "InvalidRequest",
+        ),
+        (pool.event("direct-protected-target"), "Forbidden"),
+    ];
+    for (event, code) in cases {
+        let run = h.invoke(&event).await;
+        assert_eq!(run.error_type(), code, "{event}");
+        assert_eq!(run.audit["password_set"], false);
+    }
+    assert_eq!(
+        pool.sign_in("bob", INITIAL_PASSWORD).await,
+        SignIn::Tokens,
+        "bob untouched"
+    );
+    assert_eq!(pool.status("newbie").await, "FORCE_CHANGE_PASSWORD");
+
+    let mut opened = harness(
+        "workflow_opened",
+        &pool,
+        &[
+            ("WORKFLOW_TARGET_STATUSES", "*"),
+            ("WORKFLOW_LITERAL_PASSWORDS", "true"),
+        ],
+    )
+    .await;
+    let run = opened
+        .invoke(&json!({"username": "bob", "password": "Direct-Passw0rd!2026", "permanent": true}))
+        .await;
+    assert!(run.response.is_ok(), "{:?}", run.response);
+    assert_eq!(pool.sign_in("bob", "Direct-Passw0rd!2026").await, SignIn::Tokens);
+    h.assert_no_secret_leaked();
+    opened.assert_no_secret_leaked();
+}
+
+#[tokio::test]
 async fn non_admins_are_refused_and_the_old_password_still_works() {
     let pool = Pool::seeded().await;
     let mut h = harness("non_admin", &pool, &[]).await;
-    for event in ["rest-not-admin", "http-forged-groups"] {
-        let run = h.invoke(&pool.event(event)).await;
+    let mut forged = pool.api_event("http-forged-groups").await;
+    claims_mut(&mut forged)["cognito:groups"] = json!("[admins");
+    for event in [pool.api_event("rest-not-admin").await, forged] {
+        let run = h.invoke(&event).await;
         assert_eq!(
             (run.api().0, run.audit["outcome"].as_str()),
             (403, Some("denied")),
-            "{event}"
+            "{event}: {}",
+            run.audit
         );
     }
     assert_eq!(pool.sign_in("bob", INITIAL_PASSWORD).await, SignIn::Tokens);
@@ -101,7 +158,7 @@ async fn non_admins_are_refused_and_the_old_password_still_works() {
 async fn pool_policy_rejects_a_weak_password_with_cognitos_message() {
     let pool = Pool::seeded().await;
     let mut h = harness("weak_password", &pool, &[]).await;
-    let run = h.invoke(&pool.event("rest-weak-password")).await;
+    let run = h.invoke(&pool.api_event("rest-weak-password").await).await;
     let (status, body) = run.api();
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("InvalidPassword")));
     assert!(
@@ -116,7 +173,7 @@ async fn pool_policy_rejects_a_weak_password_with_cognitos_message() {
 async fn unknown_users_are_not_found_in_every_shape() {
     let pool = Pool::seeded().await;
     let mut h = harness("unknown_user", &pool, &[]).await;
-    let run = h.invoke(&pool.event("rest-unknown-user")).await;
+    let run = h.invoke(&pool.api_event("rest-unknown-user").await).await;
     assert_eq!((run.api().0, run.audit["code"].as_str()), (404, Some("UserNotFound")));
     let run = h.invoke(&pool.event("direct-unknown-user")).await;
     assert_eq!(run.error_type(), "UserNotFound");
@@ -124,17 +181,47 @@ async fn unknown_users_are_not_found_in_every_shape() {
 }
 
 #[tokio::test]
-async fn an_admin_removed_from_the_group_is_refused_despite_the_token() {
+async fn the_live_caller_decides_not_the_token() {
     let pool = Pool::seeded().await;
+    let mut h = harness("live_caller", &pool, &[]).await;
+
+    // Removed from the group after the token was issued.
+    let event = pool.api_event("rest-set-temporary").await;
     pool.remove_from_group("alice", "admins").await;
-    let mut h = harness("stale_token", &pool, &[]).await;
-    let run = h.invoke(&pool.event("rest-set-temporary")).await;
+    let run = h.invoke(&event).await;
     let (status, body) = run.api();
     assert_eq!(status, 403);
     assert!(
-        body["error"]["message"].as_str().unwrap().contains("no longer"),
+        body["error"]["message"].as_str().unwrap().contains("not a member"),
         "{body}"
     );
+
+    // Disabled after the token was issued.
+    let event = {
+        let mut e = pool.event("rest-set-temporary");
+        claims_mut(&mut e)["cognito:username"] = json!("carol");
+        let token = pool.id_token("carol").await;
+        support::authorize_as(&mut e, &token);
+        e
+    };
+    pool.disable("carol").await;
+    let run = h.invoke(&event).await;
+    assert_eq!(run.api().0, 403);
+    assert!(run.api().1["error"]["message"].as_str().unwrap().contains("disabled"));
+
+    // Deleted and re-created under the same name: the old token's sub is someone else's.
+    let mut event = pool.event("rest-set-temporary");
+    claims_mut(&mut event)["cognito:username"] = json!("rooty");
+    let token = pool.id_token("rooty").await;
+    support::authorize_as(&mut event, &token);
+    pool.recreate("rooty", &["root", "admins"]).await;
+    let run = h.invoke(&event).await;
+    assert_eq!(run.api().0, 403);
+    assert!(run.api().1["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no longer exists"));
+
     assert_eq!(pool.sign_in("bob", INITIAL_PASSWORD).await, SignIn::Tokens);
     h.assert_no_secret_leaked();
 }
@@ -143,51 +230,57 @@ async fn an_admin_removed_from_the_group_is_refused_despite_the_token() {
 async fn protected_targets_need_a_super_admin() {
     let pool = Pool::seeded().await;
     let mut h = harness("protected", &pool, &[("SUPER_ADMIN_GROUPS", "root")]).await;
-    let run = h.invoke(&pool.event("rest-protected-target")).await;
+    let run = h.invoke(&pool.api_event("rest-protected-target").await).await;
     assert_eq!(run.api().0, 403);
     assert_eq!(pool.sign_in("carol", INITIAL_PASSWORD).await, SignIn::Tokens);
 
     let mut as_root = pool.event("rest-protected-target");
-    as_root["requestContext"]["authorizer"]["claims"]["cognito:username"] = json!("rooty");
-    as_root["requestContext"]["authorizer"]["claims"]["cognito:groups"] = json!("root");
+    claims_mut(&mut as_root)["cognito:username"] = json!("rooty");
+    let token = pool.id_token("rooty").await;
+    support::authorize_as(&mut as_root, &token);
     let run = h.invoke(&as_root).await;
-    assert_eq!(run.api().0, 200);
+    assert_eq!(run.api().0, 200, "{}", run.audit);
     assert_eq!(pool.status("carol").await, "FORCE_CHANGE_PASSWORD");
 
-    let run = h.invoke(&pool.event("direct-protected-target")).await;
-    assert_eq!(run.error_type(), "Forbidden", "direct invocations obey the rule too");
+    // An admin may not reset a super admin who is in no admin group (protected by default).
+    let mut at_root = pool.api_event("rest-set-temporary").await;
+    at_root["pathParameters"]["username"] = json!("rooty");
+    assert_eq!(h.invoke(&at_root).await.api().0, 403);
     h.assert_no_secret_leaked();
 }
 
 #[tokio::test]
-async fn callers_cannot_reset_themselves_by_name_or_by_sub() {
+async fn callers_cannot_reset_themselves() {
     let pool = Pool::seeded().await;
     let mut h = harness("self_reset", &pool, &[]).await;
-    assert_eq!(h.invoke(&pool.event("rest-self-reset")).await.api().0, 403);
-
-    let mut alias = pool.event("rest-set-temporary");
-    alias["requestContext"]["authorizer"]["claims"]["sub"] = json!(pool.sub("bob").await);
-    assert_eq!(h.invoke(&alias).await.api().0, 403, "target's sub equals the caller's");
-    assert_eq!(pool.sign_in("bob", INITIAL_PASSWORD).await, SignIn::Tokens);
+    assert_eq!(h.invoke(&pool.api_event("rest-self-reset").await).await.api().0, 403);
+    assert_eq!(pool.sign_in("alice", INITIAL_PASSWORD).await, SignIn::Tokens);
     h.assert_no_secret_leaked();
 }
 
 #[tokio::test]
-async fn tokens_from_another_pool_are_refused_and_a_separate_admin_pool_works() {
+async fn a_separate_admin_pool_issues_the_tokens() {
     let pool = Pool::seeded().await;
     let admin_pool = Pool::seeded().await;
-    let mut h = harness("issuer", &pool, &[("ADMIN_USER_POOL_ID", &admin_pool.id)]).await;
-    let run = h.invoke(&pool.event("rest-set-temporary")).await;
-    assert_eq!(run.api().0, 403, "iss names the target pool, not the admin pool");
+    let mut h = harness(
+        "admin_pool",
+        &pool,
+        &[
+            ("ADMIN_USER_POOL_ID", &admin_pool.id),
+            ("ADMIN_CLIENT_IDS", &admin_pool.client_id),
+            ("PROTECTED_GROUPS", "NONE"),
+        ],
+    )
+    .await;
+    // A token of the target pool is not an admin token.
+    let run = h.invoke(&pool.api_event("rest-set-temporary").await).await;
+    assert_eq!(run.api().0, 401, "{}", run.audit);
 
-    let event = serde_json::to_string(&pool.event("rest-set-temporary"))
-        .unwrap()
-        .replace(
-            &format!("amazonaws.com/{}", pool.id),
-            &format!("amazonaws.com/{}", admin_pool.id),
-        );
-    let run = h.invoke(&serde_json::from_str(&event).unwrap()).await;
-    assert_eq!(run.api().0, 200, "alice is an admin in the admin pool: {:?}", run.audit);
+    let mut event = pool.event("rest-set-temporary");
+    let token = admin_pool.id_token("alice").await;
+    support::authorize_as(&mut event, &token);
+    let run = h.invoke(&event).await;
+    assert_eq!(run.api().0, 200, "alice is an admin in the admin pool: {}", run.audit);
     assert_eq!(pool.status("bob").await, "FORCE_CHANGE_PASSWORD");
     h.assert_no_secret_leaked();
 }
@@ -196,31 +289,34 @@ async fn tokens_from_another_pool_are_refused_and_a_separate_admin_pool_works() 
 async fn secret_references_keep_the_password_out_of_the_payload() {
     let pool = Pool::seeded().await;
     let mut h = harness("secret_reference", &pool, &[]).await;
-    pool.create_secret("onboarding/bob", r#"{"password":"Secret-Passw0rd!9"}"#)
+    pool.create_secret("onboarding/newbie", r#"{"password":"Secret-Passw0rd!9"}"#)
         .await;
     h.uses_secret("Secret-Passw0rd!9");
     let run = h.invoke(&pool.event("direct-secret-reference")).await;
     assert_eq!(
         run.response.as_ref().unwrap(),
-        &json!({"username": "bob", "userStatus": "FORCE_CHANGE_PASSWORD", "signedOut": true})
+        &json!({"username": "newbie", "userStatus": "FORCE_CHANGE_PASSWORD", "signedOut": true})
     );
     assert_eq!(
-        pool.sign_in("bob", "Secret-Passw0rd!9").await,
+        pool.sign_in("newbie", "Secret-Passw0rd!9").await,
         SignIn::Challenge("NEW_PASSWORD_REQUIRED".into())
     );
 
+    // A secret ARN of this account and region, named for the user.
+    pool.add_new_user("newbie2", &[]).await;
     let arn = pool
-        .create_secret("onboarding/bob-plain", "Plain-Secret-Passw0rd!8")
+        .create_secret("onboarding/newbie2", "Plain-Secret-Passw0rd!8")
         .await;
     h.uses_secret("Plain-Secret-Passw0rd!8");
     let run = h
-        .invoke(&json!({"username": "bob", "passwordSecretId": arn, "permanent": true}))
+        .invoke(&json!({"username": "newbie2", "passwordSecretId": arn, "permanent": true}))
         .await;
-    assert!(run.response.is_ok(), "{:?}", run.response);
-    assert_eq!(pool.sign_in("bob", "Plain-Secret-Passw0rd!8").await, SignIn::Tokens);
+    assert!(run.response.is_ok(), "{:?} {}", run.response, run.audit);
+    assert_eq!(pool.sign_in("newbie2", "Plain-Secret-Passw0rd!8").await, SignIn::Tokens);
 
+    pool.add_new_user("missing", &[]).await;
     let run = h
-        .invoke(&json!({"username": "bob", "passwordSecretId": "onboarding/missing"}))
+        .invoke(&json!({"username": "missing", "passwordSecretId": pool.secret_id("missing")}))
         .await;
     // No oracle: the caller is not told the secret does not exist; the audit line is.
     let err = run.response.as_ref().unwrap_err();
@@ -243,7 +339,7 @@ async fn a_wrong_pool_id_is_a_configuration_error_without_detail_for_the_caller(
     let pool = Pool::seeded().await;
     let mut h = harness("wrong_pool", &pool, &[("USER_POOL_ID", "us-east-1_DoesNotExist")]).await;
     let run = h
-        .invoke(&json!({"username": "bob", "password": "Direct-Passw0rd!2026"}))
+        .invoke(&json!({"username": "newbie", "passwordSecretId": pool.secret_id("newbie")}))
         .await;
     assert_eq!(run.error_type(), "ConfigurationError");
     let message = &run.response.as_ref().unwrap_err().error_message;
@@ -260,7 +356,7 @@ async fn a_wrong_pool_id_is_a_configuration_error_without_detail_for_the_caller(
 async fn invalid_requests_get_a_clear_400_and_an_audit_line() {
     let pool = Pool::seeded().await;
     let mut h = harness("invalid_request", &pool, &[]).await;
-    let run = h.invoke(&pool.event("rest-unknown-field")).await;
+    let run = h.invoke(&pool.api_event("rest-unknown-field").await).await;
     let (status, body) = run.api();
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("InvalidRequest")));
     assert!(body["error"]["message"].as_str().unwrap().contains("role"), "{body}");

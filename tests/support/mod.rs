@@ -11,11 +11,12 @@ use std::io::Write as _;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use admin_set_password::telemetry::{self, CapturedLogs};
-use admin_set_password::{App, CognitoDirectory, Config, MetricsSink, SecretsManagerStore};
+use admin_set_password::token::{HttpJwksFetch, JwksCache};
+use admin_set_password::{App, CognitoDirectory, Config, Output, SecretsManagerStore};
 use aws_config::Region;
 use aws_sdk_cognitoidentityprovider::config::Credentials;
 use aws_sdk_cognitoidentityprovider::types::{
@@ -116,6 +117,9 @@ pub async fn sdk_config(endpoint: &str, config: &Config) -> aws_config::SdkConfi
 
 /// A seeded user pool in moto.
 pub struct Pool {
+    /// This pool's secret prefix: moto's Secrets Manager is shared by every test of the
+    /// binary, so each pool's secrets live under their own `onboarding/<tag>/`.
+    pub secret_prefix: String,
     pub id: String,
     pub client_id: String,
     pub cognito: Cognito,
@@ -136,12 +140,7 @@ impl Pool {
     /// `carol` (admins), `rooty` (root).
     pub async fn seeded() -> Self {
         let endpoint = moto_endpoint().to_owned();
-        let base = Config::from_lookup(|k| match k {
-            "USER_POOL_ID" => Some(format!("{REGION}_Seed")),
-            "ADMIN_GROUPS" => Some("admins".into()),
-            _ => None,
-        })
-        .unwrap();
+        let base = admin_set_password::testing::config(&[]);
         let cognito = Cognito::new(&sdk_config(&endpoint, &base).await);
         let policy = PasswordPolicyType::builder()
             .minimum_length(10)
@@ -173,6 +172,7 @@ impl Pool {
             .unwrap()
             .to_owned();
         let pool = Self {
+            secret_prefix: format!("onboarding/{}/", &id[id.len().saturating_sub(10)..]),
             id,
             client_id,
             cognito,
@@ -195,7 +195,85 @@ impl Pool {
         ] {
             pool.add_user(user, groups).await;
         }
+        pool.add_new_user("newbie", &["staff"]).await;
         pool
+    }
+
+    /// A user as an onboarding workflow finds them: created, status FORCE_CHANGE_PASSWORD.
+    pub async fn add_new_user(&self, username: &str, groups: &[&str]) {
+        self.cognito
+            .admin_create_user()
+            .user_pool_id(&self.id)
+            .username(username)
+            .temporary_password(INITIAL_PASSWORD)
+            .message_action(MessageActionType::Suppress)
+            .send()
+            .await
+            .expect("create user");
+        for group in groups {
+            self.cognito
+                .admin_add_user_to_group()
+                .user_pool_id(&self.id)
+                .username(username)
+                .group_name(*group)
+                .send()
+                .await
+                .expect("add to group");
+        }
+    }
+
+    /// A real ID token from moto (`AdminInitiateAuth`, `ADMIN_USER_PASSWORD_AUTH`) for a user
+    /// who still has `INITIAL_PASSWORD`.
+    pub async fn id_token(&self, username: &str) -> String {
+        let out = self
+            .cognito
+            .admin_initiate_auth()
+            .user_pool_id(&self.id)
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PASSWORD", INITIAL_PASSWORD)
+            .send()
+            .await
+            .expect("sign in for a token");
+        out.authentication_result()
+            .and_then(|r| r.id_token())
+            .expect("an ID token")
+            .to_owned()
+    }
+
+    /// A sample API event retargeted at this pool, carrying a real moto ID token of the user
+    /// its claims name, with the claims rewritten to what API Gateway would pass for that
+    /// token (real `sub`, groups in the shape's format).
+    pub async fn api_event(&self, name: &str) -> Value {
+        let mut event = self.event(name);
+        let username = claims_mut(&mut event)["cognito:username"].as_str().unwrap().to_owned();
+        let token = self.id_token(&username).await;
+        authorize_as(&mut event, &token);
+        event
+    }
+
+    /// Disables a user (AdminDisableUser).
+    pub async fn disable(&self, username: &str) {
+        self.cognito
+            .admin_disable_user()
+            .user_pool_id(&self.id)
+            .username(username)
+            .send()
+            .await
+            .expect("disable user");
+    }
+
+    /// Deletes a user and creates a new one under the same name, groups and password.
+    pub async fn recreate(&self, username: &str, groups: &[&str]) {
+        self.cognito
+            .admin_delete_user()
+            .user_pool_id(&self.id)
+            .username(username)
+            .send()
+            .await
+            .expect("delete user");
+        self.add_user(username, groups).await;
     }
 
     /// A confirmed user with `INITIAL_PASSWORD`, in `groups`.
@@ -284,8 +362,14 @@ impl Pool {
         }
     }
 
-    /// A Secrets Manager secret in moto.
+    /// The secret id a workflow gives for `username` in this pool.
+    pub fn secret_id(&self, username: &str) -> String {
+        format!("{}{username}", self.secret_prefix)
+    }
+
+    /// A Secrets Manager secret in moto; a name under `onboarding/` goes under this pool's prefix.
     pub async fn create_secret(&self, name: &str, value: &str) -> String {
+        let name = &name.replacen("onboarding/", &self.secret_prefix, 1);
         let base = self.config(&[]);
         let secrets = aws_sdk_secretsmanager::Client::new(&sdk_config(&self.endpoint, &base).await);
         let out = secrets
@@ -298,23 +382,69 @@ impl Pool {
         out.arn().unwrap().to_owned()
     }
 
-    /// Function configuration for this pool: `ADMIN_GROUPS=admins,helpdesk`,
-    /// `PASSWORD_SECRET_PREFIX=onboarding/`, no warm-up, plus `extra`.
+    /// Function configuration for this pool (the one test builder, `testing::config`, with
+    /// this pool, its app client, moto as the endpoint for the keys, no warm-up), plus `extra`.
     pub fn config(&self, extra: &[(&str, &str)]) -> Config {
-        let mut vars: Vec<(String, String)> = vec![
-            ("USER_POOL_ID".into(), self.id.clone()),
-            ("ADMIN_GROUPS".into(), "admins,helpdesk".into()),
-            ("PASSWORD_SECRET_PREFIX".into(), "onboarding/".into()),
-            ("COGNITO_WARMUP".into(), "false".into()),
+        let mut vars = vec![
+            ("USER_POOL_ID", self.id.as_str()),
+            ("ADMIN_CLIENT_IDS", self.client_id.as_str()),
+            ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
+            ("COGNITO_WARMUP", "false"),
+            ("PASSWORD_SECRET_PREFIX", self.secret_prefix.as_str()),
         ];
-        vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        Config::from_lookup(|k| vars.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.clone())).unwrap()
+        vars.extend_from_slice(extra);
+        admin_set_password::testing::config(&vars)
     }
 
     /// A sample event from `events/`, retargeted at this pool.
     pub fn event(&self, name: &str) -> Value {
-        serde_json::from_str(&sample(name).replace(SAMPLE_POOL, &self.id)).unwrap()
+        let text = sample(name)
+            .replace(SAMPLE_POOL, &self.id)
+            .replace("\"onboarding/", &format!("\"{}", self.secret_prefix));
+        serde_json::from_str(&text).unwrap()
     }
+}
+
+/// The authorizer claims of an API event (REST `claims` or HTTP `jwt.claims`).
+pub fn claims_mut(event: &mut Value) -> &mut Value {
+    if event["version"] == "2.0" {
+        &mut event["requestContext"]["authorizer"]["jwt"]["claims"]
+    } else {
+        &mut event["requestContext"]["authorizer"]["claims"]
+    }
+}
+
+/// The payload of a JWT, decoded without any check (tests read what moto put in).
+pub fn token_claims(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+/// Puts `token` in the event's `Authorization` header and makes the authorizer claims say
+/// what the token says, as API Gateway would.
+pub fn authorize_as(event: &mut Value, token: &str) {
+    let http = event["version"] == "2.0";
+    let claims = token_claims(token);
+    let groups: Vec<&str> = claims["cognito:groups"]
+        .as_array()
+        .map(|g| g.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let target = claims_mut(event);
+    for name in ["iss", "sub", "cognito:username", "aud", "token_use"] {
+        target[name] = claims[name].clone();
+    }
+    match groups.is_empty() {
+        true => {
+            target.as_object_mut().unwrap().remove("cognito:groups");
+        }
+        false if http => target["cognito:groups"] = Value::from(format!("[{}]", groups.join(" "))),
+        false => target["cognito:groups"] = Value::from(groups.join(",")),
+    }
+    admin_set_password::testing::set_authorization(event, &format!("Bearer {token}"));
 }
 
 pub fn sample(name: &str) -> String {
@@ -324,10 +454,13 @@ pub fn sample(name: &str) -> String {
 
 /// The function wired to `endpoint` with the real adapters, logs captured at TRACE (the most
 /// talkative level, so the secret scan sees everything that could ever be written).
+/// The admin pool's keys as the function gets them: fetched over HTTP from the endpoint.
+pub type Keys = Option<Arc<JwksCache<HttpJwksFetch>>>;
+
 pub struct Harness {
-    pub app: App<CognitoDirectory, SecretsManagerStore>,
+    pub app: App<CognitoDirectory, SecretsManagerStore, Keys>,
     pub logs: CapturedLogs,
-    pub metrics: Arc<Mutex<Vec<String>>>,
+    pub output: Output,
     name: String,
     secrets_used: Vec<String>,
 }
@@ -359,17 +492,27 @@ impl Invocation {
 impl Harness {
     pub async fn new(name: &str, endpoint: &str, config: Config) -> Self {
         let sdk = sdk_config(endpoint, &config).await;
-        let metrics = Arc::new(Mutex::new(Vec::new()));
+        let output = Output::buffer();
+        let keys = config.token.as_ref().map(|token| {
+            let cache = Arc::new(JwksCache::new(HttpJwksFetch::new(
+                token.jwks_url.clone(),
+                config.upstream.connect_timeout,
+                config.upstream.operation_timeout,
+            )));
+            cache.start();
+            cache
+        });
         let app = App::new(
             config,
             CognitoDirectory::new(Cognito::new(&sdk)),
             SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&sdk)),
-            MetricsSink::Buffer(metrics.clone()),
+            keys,
+            output.clone(),
         );
         Self {
             app,
             logs: CapturedLogs::default(),
-            metrics,
+            output,
             name: name.to_owned(),
             secrets_used: Vec::new(),
         }
@@ -392,20 +535,35 @@ impl Harness {
                 }
             }
         }
-        let before = self.logs.audit_lines().len();
+        for map in ["headers", "multiValueHeaders"] {
+            if let Some(headers) = event.get(map).and_then(Value::as_object) {
+                for (name, value) in headers {
+                    if name.eq_ignore_ascii_case("authorization") {
+                        let value = value.as_str().or_else(|| value.get(0).and_then(Value::as_str));
+                        if let Some(token) = value.map(|v| v.trim_start_matches("Bearer ")).filter(|t| t.len() > 40) {
+                            self.secrets_used.push(token.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        let before = self.output.audit_lines().len();
+        let invocation = admin_set_password::Invocation {
+            request_id: format!("lambda-{}", self.name),
+            function_arn: format!("arn:aws:lambda:{REGION}:123456789012:function:admin-set-password"),
+            deadline: Some(std::time::SystemTime::now() + Duration::from_secs(15)),
+        };
         let response = {
             let subscriber = telemetry::subscriber(self.logs.clone(), LevelFilter::TRACE, true);
             let _guard = tracing::subscriber::set_default(subscriber);
-            self.app
-                .handle(&event.to_string(), &format!("lambda-{}", self.name))
-                .await
+            self.app.handle(&event.to_string(), &invocation).await
         };
-        let audit_lines = self.logs.audit_lines();
+        let audit_lines = self.output.audit_lines();
         assert_eq!(
             audit_lines.len(),
             before + 1,
-            "one audit line per invocation:\n{}",
-            self.logs.contents()
+            "one audit line per invocation:\n{:?}",
+            self.output.lines()
         );
         let invocation = Invocation {
             response,
@@ -428,7 +586,7 @@ impl Harness {
     /// for the run-wide scan.
     pub fn assert_no_secret_leaked(&self) {
         let logs = self.logs.contents();
-        let metrics = self.metrics.lock().unwrap().concat();
+        let metrics = self.output.lines().concat();
         for secret in &self.secrets_used {
             assert!(
                 !logs.contains(secret.as_str()),
@@ -452,4 +610,62 @@ pub fn write_artifacts(name: &str, output: &str, secrets: &[String]) {
     for secret in secrets {
         writeln!(file, "{secret}").unwrap();
     }
+}
+
+/// moto's fixed signing key (shipped in its package resources as n/e/d), as PKCS#1 DER and
+/// its public key as PEM, so a test can make tokens moto would have signed with one claim
+/// wrong. Converted by the venv's Python (`cryptography`, a moto dependency).
+pub fn moto_signing_key() -> (Vec<u8>, Vec<u8>) {
+    static KEY: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
+    KEY.get_or_init(|| {
+        const SCRIPT: &str = r#"
+import base64, gzip, json, os, sys
+import moto
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+path = os.path.join(os.path.dirname(moto.__file__), "cognitoidp", "resources", "jwks-private.json.gz")
+k = json.load(gzip.open(path))
+num = lambda s: int.from_bytes(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)), "big")
+n, e, d = num(k["n"]), num(k["e"]), num(k["d"])
+p, q = rsa.rsa_recover_prime_factors(n, e, d)
+key = rsa.RSAPrivateNumbers(p, q, d, rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q),
+                            rsa.rsa_crt_iqmp(p, q), rsa.RSAPublicNumbers(e, n)).private_key()
+der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL,
+                        serialization.NoEncryption())
+pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+sys.stdout.write(der.hex() + "\n" + pem.hex())
+"#;
+        let python = std::env::var("MOTO_SERVER")
+            .map(|m| PathBuf::from(m).with_file_name("python"))
+            .unwrap_or_else(|_| project_root().join(".venv/bin/python"));
+        let out = Command::new(python)
+            .args(["-c", SCRIPT])
+            .output()
+            .expect("run the venv python");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (der, pem) = text.split_once('\n').unwrap();
+        let hex = |h: &str| {
+            (0..h.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        (hex(der), hex(pem))
+    })
+    .clone()
+}
+
+/// A token signed with `alg` and `key` over `header` and `claims` taken verbatim.
+pub fn sign_token(
+    header: &Value,
+    claims: &Value,
+    key: &jsonwebtoken::EncodingKey,
+    alg: jsonwebtoken::Algorithm,
+) -> String {
+    use base64::Engine as _;
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let input = format!("{}.{}", b64(header), b64(claims));
+    let signature = jsonwebtoken::crypto::sign(input.as_bytes(), key, alg).expect("sign");
+    format!("{input}.{signature}")
 }
