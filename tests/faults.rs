@@ -60,12 +60,24 @@ fn healthy_answers() -> HashMap<&'static str, Answer> {
     HashMap::from([
         (
             "AdminGetUser",
-            Answer::Ok(json!({
-                "Username": "bob",
-                "UserStatus": "FORCE_CHANGE_PASSWORD",
-                "Enabled": true,
-                "UserAttributes": [{"Name": "sub", "Value": TARGET_SUB}],
-            })),
+            Answer::PerUser {
+                // The sample events' caller: the sub their token carries, enabled.
+                users: vec![(
+                    "alice",
+                    Answer::Ok(json!({
+                        "Username": "alice",
+                        "UserStatus": "CONFIRMED",
+                        "Enabled": true,
+                        "UserAttributes": [{"Name": "sub", "Value": "0d9c1f5e-alice"}],
+                    })),
+                )],
+                otherwise: Box::new(Answer::Ok(json!({
+                    "Username": "bob",
+                    "UserStatus": "FORCE_CHANGE_PASSWORD",
+                    "Enabled": true,
+                    "UserAttributes": [{"Name": "sub", "Value": TARGET_SUB}],
+                }))),
+            },
         ),
         (
             "AdminListGroupsForUser",
@@ -100,9 +112,9 @@ impl Fake {
         Self::start(Arc::new(move |operation| answers.get(operation).cloned()))
     }
 
-    /// Every operation answers `answer`.
+    /// Every Cognito and Secrets Manager operation answers `answer` (the keys are still served).
     fn every_operation(answer: Answer) -> Self {
-        Self::start(Arc::new(move |_| Some(answer.clone())))
+        Self::start(Arc::new(move |operation| (operation != JWKS).then(|| answer.clone())))
     }
 
     fn start(answers: Program) -> Self {
@@ -134,14 +146,22 @@ fn serve(stream: TcpStream, answers: &dyn Fn(&str) -> Option<Answer>, seen: &Mut
     while let Some(request) = read_request(&mut reader) {
         // "AWSCognitoIdentityProviderService.AdminSetUserPassword", "secretsmanager.GetSecretValue"
         let target = request.header("x-amz-target").unwrap_or_default();
-        let operation = target.rsplit('.').next().unwrap_or_default().to_owned();
+        let operation = if request.method == "GET" && request.path.ends_with("/.well-known/jwks.json") {
+            JWKS.to_owned()
+        } else {
+            target.rsplit('.').next().unwrap_or_default().to_owned()
+        };
         seen.lock().unwrap().push(operation.clone());
         // An operation nobody programmed is a test bug: answer with a type no mapping knows.
         let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
-        let answer = answers(&operation).unwrap_or(Answer::Exception {
-            status: 400,
-            error_type: "UnprogrammedOperationInTheFake",
-        });
+        let answer = match answers(&operation) {
+            Some(answer) => answer,
+            None if operation == JWKS => Answer::Ok(test_jwks()),
+            None => Answer::Exception {
+                status: 400,
+                error_type: "UnprogrammedOperationInTheFake",
+            },
+        };
         let (status, error_type, body) = match answer.resolve(&body) {
             Answer::Ok(body) => (200, None, body),
             Answer::Exception { status, error_type } => (
@@ -169,19 +189,31 @@ fn serve(stream: TcpStream, answers: &dyn Fn(&str) -> Option<Answer>, seen: &Mut
     }
 }
 
-fn config() -> Config {
-    Config::from_lookup(|k| match k {
-        "USER_POOL_ID" => Some(POOL.into()),
-        "ADMIN_GROUPS" => Some("admins,helpdesk".into()),
-        "PASSWORD_SECRET_PREFIX" => Some("onboarding/".into()),
-        "COGNITO_WARMUP" => Some("false".into()),
-        _ => None,
-    })
-    .unwrap()
+/// The fake's name for a GET of the admin pool's JWKS.
+const JWKS: &str = "Jwks";
+
+/// The admin pool's keys in these tests: the committed test key `testing::sign` signs with.
+fn test_jwks() -> Value {
+    let key: Value = serde_json::from_str(include_str!("../src/token/testdata/signing-public.jwk.json")).unwrap();
+    json!({"keys": [key]})
 }
 
+/// The test configuration pointed at `endpoint` (Cognito, Secrets Manager and the keys);
+/// literal passwords and any target status allowed, so direct tests need no secret.
+fn config(endpoint: &str) -> Config {
+    admin_set_password::testing::config(&[
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("COGNITO_WARMUP", "false"),
+        ("WORKFLOW_LITERAL_PASSWORDS", "true"),
+        ("WORKFLOW_TARGET_STATUSES", "*"),
+    ])
+}
+
+/// The REST sample with a valid test token that agrees with its claims.
 fn rest_event() -> Value {
-    serde_json::from_str(&support::sample("rest-set-temporary")).unwrap()
+    let mut event: Value = serde_json::from_str(&support::sample("rest-set-temporary")).unwrap();
+    admin_set_password::testing::authenticate(&mut event);
+    event
 }
 
 fn direct_set() -> Value {
@@ -192,7 +224,7 @@ fn direct_set() -> Value {
 async fn the_healthy_fake_lets_a_direct_set_succeed() {
     // Without this, the fault tests below could pass because the fake itself is broken.
     let fake = Fake::with(&[]);
-    let mut h = Harness::new("fault_healthy", &fake.endpoint, config()).await;
+    let mut h = Harness::new("fault_healthy", &fake.endpoint, config(&fake.endpoint)).await;
     let run = h.invoke(&direct_set()).await;
     assert!(run.response.is_ok(), "{:?}\n{}", run.response, run.audit);
     assert_eq!(run.audit["outcome"], "success");
@@ -232,7 +264,7 @@ async fn each_set_exception_becomes_its_documented_code_with_an_audit_line() {
             unreachable!()
         };
         let fake = Fake::with(&[("AdminSetUserPassword", answer.clone())]);
-        let mut h = Harness::new(&format!("fault_set_{cognito}"), &fake.endpoint, config()).await;
+        let mut h = Harness::new(&format!("fault_set_{cognito}"), &fake.endpoint, config(&fake.endpoint)).await;
         let run = h.invoke(&direct_set()).await;
         assert_eq!(run.error_type(), error_type, "set answered {cognito}");
         assert!(
@@ -270,7 +302,7 @@ async fn a_reused_password_is_400_password_reused_through_the_api() {
         "AdminSetUserPassword",
         exception(400, "PasswordHistoryPolicyViolationException"),
     )]);
-    let mut h = Harness::new("fault_reused_api", &fake.endpoint, config()).await;
+    let mut h = Harness::new("fault_reused_api", &fake.endpoint, config(&fake.endpoint)).await;
     let run = h.invoke(&rest_event()).await;
     let (status, body) = run.api();
     assert_eq!(
@@ -288,7 +320,7 @@ async fn a_reused_password_is_400_password_reused_through_the_api() {
 #[tokio::test]
 async fn a_look_up_in_a_vanished_pool_is_a_configuration_error_and_nothing_is_set() {
     let fake = Fake::with(&[("AdminGetUser", exception(400, "ResourceNotFoundException"))]);
-    let mut h = Harness::new("fault_lookup_pool_gone", &fake.endpoint, config()).await;
+    let mut h = Harness::new("fault_lookup_pool_gone", &fake.endpoint, config(&fake.endpoint)).await;
     let run = h.invoke(&direct_set()).await;
     assert_eq!(run.error_type(), "ConfigurationError");
     assert_eq!(fake.count("AdminSetUserPassword"), 0, "{:?}", fake.seen());
@@ -307,7 +339,7 @@ async fn unusable_secrets_all_read_the_same_and_a_denied_read_is_configuration()
     ];
     for cause in same_for_the_caller {
         let fake = Fake::with(&[("GetSecretValue", exception(400, cause))]);
-        let mut h = Harness::new(&format!("fault_secret_{cause}"), &fake.endpoint, config()).await;
+        let mut h = Harness::new(&format!("fault_secret_{cause}"), &fake.endpoint, config(&fake.endpoint)).await;
         let run = h.invoke(&secret_event).await;
         let err = run.response.as_ref().unwrap_err();
         assert_eq!(
@@ -324,7 +356,7 @@ async fn unusable_secrets_all_read_the_same_and_a_denied_read_is_configuration()
     }
 
     let fake = Fake::with(&[("GetSecretValue", exception(400, "AccessDeniedException"))]);
-    let mut h = Harness::new("fault_secret_denied", &fake.endpoint, config()).await;
+    let mut h = Harness::new("fault_secret_denied", &fake.endpoint, config(&fake.endpoint)).await;
     let run = h.invoke(&secret_event).await;
     assert_eq!(run.error_type(), "ConfigurationError");
 }
@@ -332,14 +364,17 @@ async fn unusable_secrets_all_read_the_same_and_a_denied_read_is_configuration()
 #[tokio::test]
 async fn throttling_after_bounded_retries_is_429_with_retry_after() {
     let fake = Fake::every_operation(exception(400, "TooManyRequestsException"));
-    let mut h = Harness::new("fault_throttle", &fake.endpoint, config()).await;
+    let mut h = Harness::new("fault_throttle", &fake.endpoint, config(&fake.endpoint)).await;
     let run = h.invoke(&rest_event()).await;
     let (status, body) = run.api();
     assert_eq!((status, body["error"]["code"].as_str()), (429, Some("TooManyRequests")));
     assert_eq!(run.response.as_ref().unwrap()["headers"]["retry-after"], "2");
-    // Three concurrent look-ups, each retried at most COGNITO_MAX_ATTEMPTS (3) times.
-    let seen = fake.seen().len();
-    assert!((3..=9).contains(&seen), "expected bounded retries, saw {seen} requests");
+    // Four concurrent look-ups, each tried at most COGNITO_MAX_ATTEMPTS (3) times.
+    let seen = fake.seen().iter().filter(|o| *o != JWKS).count();
+    assert!(
+        (4..=12).contains(&seen),
+        "expected bounded retries, saw {seen} requests"
+    );
 
     let run = h.invoke(&direct_set()).await;
     assert_eq!(run.error_type(), "TooManyRequests");
@@ -349,7 +384,7 @@ async fn throttling_after_bounded_retries_is_429_with_retry_after() {
 #[tokio::test]
 async fn cognito_internal_errors_are_502() {
     let fake = Fake::every_operation(exception(500, "InternalErrorException"));
-    let mut h = Harness::new("fault_internal", &fake.endpoint, config()).await;
+    let mut h = Harness::new("fault_internal", &fake.endpoint, config(&fake.endpoint)).await;
     let run = h.invoke(&rest_event()).await;
     let (status, body) = run.api();
     assert_eq!((status, body["error"]["code"].as_str()), (502, Some("UpstreamError")));
@@ -364,7 +399,7 @@ async fn cognito_internal_errors_are_502() {
 #[tokio::test]
 async fn a_silent_cognito_times_out_in_under_ten_seconds() {
     let fake = Fake::every_operation(Answer::Silent);
-    let mut h = Harness::new("fault_silent", &fake.endpoint, config()).await;
+    let mut h = Harness::new("fault_silent", &fake.endpoint, config(&fake.endpoint)).await;
     let started = Instant::now();
     let run = h.invoke(&rest_event()).await;
     let elapsed = started.elapsed();
@@ -380,7 +415,7 @@ async fn a_silent_cognito_times_out_in_under_ten_seconds() {
 #[tokio::test]
 async fn an_unreachable_cognito_is_503() {
     let endpoint = format!("http://127.0.0.1:{}", free_port());
-    let mut h = Harness::new("fault_unreachable", &endpoint, config()).await;
+    let mut h = Harness::new("fault_unreachable", &endpoint, config(&endpoint)).await;
     let run = h.invoke(&rest_event()).await;
     let (status, body) = run.api();
     assert_eq!(
@@ -390,4 +425,57 @@ async fn an_unreachable_cognito_is_503() {
         run.audit
     );
     h.assert_no_secret_leaked();
+}
+
+#[tokio::test]
+async fn a_failed_sign_out_after_the_set_is_a_success_that_says_so() {
+    let fake = Fake::with(&[("AdminUserGlobalSignOut", exception(500, "InternalErrorException"))]);
+    let mut h = Harness::new("fault_sign_out", &fake.endpoint, config(&fake.endpoint)).await;
+    let mut event = rest_event();
+    event["body"] = json!("{\"password\":\"Temp-Passw0rd!2026\",\"signOut\":true}");
+    let run = h.invoke(&event).await;
+    assert_eq!(
+        run.api(),
+        (
+            200,
+            json!({"username": "bob", "userStatus": "FORCE_CHANGE_PASSWORD", "signedOut": false})
+        )
+    );
+    assert_eq!(run.audit["outcome"], "success");
+    assert_eq!(run.audit["password_set"], true);
+    assert_eq!(run.audit["sign_out_error"], "UpstreamError");
+    assert_eq!(fake.count("AdminSetUserPassword"), 1, "the set is not retried");
+
+    let run = h
+        .invoke(&json!({"username": "bob", "password": "Direct-Passw0rd!2026", "signOut": true}))
+        .await;
+    assert_eq!(run.response.as_ref().unwrap()["signedOut"], false);
+    h.assert_no_secret_leaked();
+}
+
+#[tokio::test]
+async fn the_lambda_deadline_is_honoured_with_a_silent_cognito() {
+    let deadline = Duration::from_secs(3);
+    let cases = [
+        ("AdminSetUserPassword", json!("unknown"), "may have been set"),
+        ("AdminGetUser", json!(false), "retry later"),
+    ];
+    for (operation, password_set, message) in cases {
+        let fake = Fake::with(&[(operation, Answer::Silent)]);
+        let mut h = Harness::new(
+            &format!("fault_deadline_{operation}"),
+            &fake.endpoint,
+            config(&fake.endpoint),
+        )
+        .await;
+        let started = Instant::now();
+        let run = h.invoke_with_deadline(&direct_set(), deadline).await;
+        let elapsed = started.elapsed();
+        assert!(elapsed < deadline, "{operation}: answered after {elapsed:?}");
+        assert_eq!(run.error_type(), "UpstreamError", "{operation}");
+        assert_eq!(run.audit["password_set"], password_set, "{operation}: {}", run.audit);
+        let text = &run.response.as_ref().unwrap_err().error_message;
+        assert!(text.contains(message), "{operation}: {text}");
+        h.assert_no_secret_leaked();
+    }
 }

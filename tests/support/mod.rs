@@ -523,8 +523,14 @@ impl Harness {
         self.secrets_used.push(secret.to_owned());
     }
 
-    /// Invokes the handler; checks there is exactly one audit line; records API responses.
+    /// Invokes the handler with Lambda's default 15 s left; checks there is exactly one
+    /// audit line; records API responses.
     pub async fn invoke(&mut self, event: &Value) -> Invocation {
+        self.invoke_with_deadline(event, Duration::from_secs(15)).await
+    }
+
+    /// Like `invoke`, with `left` until the Lambda deadline.
+    pub async fn invoke_with_deadline(&mut self, event: &Value, left: Duration) -> Invocation {
         if let Some(password) = event.get("password").and_then(Value::as_str) {
             self.secrets_used.push(password.to_owned());
         }
@@ -551,7 +557,7 @@ impl Harness {
         let invocation = admin_set_password::Invocation {
             request_id: format!("lambda-{}", self.name),
             function_arn: format!("arn:aws:lambda:{REGION}:123456789012:function:admin-set-password"),
-            deadline: Some(std::time::SystemTime::now() + Duration::from_secs(15)),
+            deadline: Some(std::time::SystemTime::now() + left),
         };
         let response = {
             let subscriber = telemetry::subscriber(self.logs.clone(), LevelFilter::TRACE, true);
