@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: moto (Cognito + Secrets Manager) on a free loopback port, a seeded pool, the
-# function under `cargo lambda watch`, and every sample event invoked through
-# `cargo lambda invoke`, printing each response and the audit line it wrote.
+# sample events retargeted at it with real ID tokens minted by moto (tools/demo_seed.py), the
+# function under `cargo lambda watch` with both entry points on, and every sample event
+# invoked through `cargo lambda invoke`, printing each response and the audit line it wrote.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true
@@ -22,15 +23,20 @@ MOTO_PORT=$(free_port)
 pids+=($!)
 wait_port "$MOTO_PORT" || { echo "moto did not start; see $DEMO/moto.log"; exit 1; }
 ENDPOINT="http://127.0.0.1:$MOTO_PORT"
-eval "$("$VENV/bin/python" tools/demo_seed.py "$ENDPOINT")"
-echo "== moto at $ENDPOINT, pool $POOL_ID: alice (admins), bob (staff), carol (admins), secret onboarding/bob"
-
-for f in events/*.json; do sed "s/us-east-1_Example/$POOL_ID/g" "$f" >"$DEMO/events/$(basename "$f")"; done
+eval "$("$VENV/bin/python" tools/demo_seed.py "$ENDPOINT" events "$DEMO/events")"
+echo "== moto at $ENDPOINT, pool $POOL_ID, app client $CLIENT_ID"
+echo "   users: alice (admins,helpdesk), bob (staff), carol (admins), rooty (root), dave (admins-readonly,editors),"
+echo "          newbie (staff, FORCE_CHANGE_PASSWORD); secrets onboarding/newbie, onboarding/carol, onboarding/bob"
+echo "== $DEMO/events/: each API sample with a real ID token from moto (AdminInitiateAuth) for its caller:"
+for c in $CALLERS; do echo "   $c"; done
 
 INVOKE_PORT=$(free_port)
 cat >"$DEMO/function.env" <<ENV
+ENTRY_POINTS=api,workflow
 USER_POOL_ID=$POOL_ID
+ADMIN_CLIENT_IDS=$CLIENT_ID
 ADMIN_GROUPS=admins,helpdesk
+SUPER_ADMIN_GROUPS=root
 PASSWORD_SECRET_PREFIX=onboarding/
 AWS_ENDPOINT_URL=$ENDPOINT
 AWS_REGION=us-east-1
@@ -65,8 +71,11 @@ echo "== pool state now (moto):"
 "$VENV/bin/python" tools/demo_state.py "$ENDPOINT" "$POOL_ID" "$CLIENT_ID"
 echo
 if [ "${DEMO_KEEP:-0}" = 1 ]; then
-  echo "Services stay up (Ctrl-C stops them). Try:"
-  echo "  cargo lambda invoke admin-set-password --invoke-address 127.0.0.1 --invoke-port $INVOKE_PORT --data-file $DEMO/events/rest-set-temporary.json"
+  echo "Services stay up (Ctrl-C stops them). From another shell, in $PWD:"
+  echo "  cd $PWD && PATH=\$PWD/$VENV/bin:\$PATH cargo lambda invoke admin-set-password --invoke-address 127.0.0.1 --invoke-port $INVOKE_PORT --data-file $DEMO/events/rest-set-temporary.json"
+  echo "The tokens in $DEMO/events/ expire an hour after they were minted (MAX_TOKEN_AGE_SECONDS=3600);"
+  echo "rerun make demo for new ones, or mint a fresh ID token for alice (put it after 'Bearer ' in an event):"
+  echo "  $PWD/$VENV/bin/python -c 'import boto3; print(boto3.client(\"cognito-idp\", endpoint_url=\"$ENDPOINT\", region_name=\"us-east-1\", aws_access_key_id=\"testing\", aws_secret_access_key=\"testing\").admin_initiate_auth(UserPoolId=\"$POOL_ID\", ClientId=\"$CLIENT_ID\", AuthFlow=\"ADMIN_USER_PASSWORD_AUTH\", AuthParameters={\"USERNAME\": \"alice\", \"PASSWORD\": \"Initial-Passw0rd!1\"})[\"AuthenticationResult\"][\"IdToken\"])'"
   wait
 else
   echo "Run 'DEMO_KEEP=1 make demo' to keep moto and the function running for your own invokes."

@@ -9,8 +9,8 @@ endpoint, pool, client = sys.argv[1:4]
 cognito = boto3.client("cognito-idp", endpoint_url=endpoint, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
 candidates = ["Initial-Passw0rd!1", "Temp-Passw0rd!2026", "Perm-Passw0rd!2026", "Http-Passw0rd!2026",
-              "Direct-Passw0rd!2026", "Secret-Passw0rd!9"]
-for user in ["bob", "carol"]:
+              "Direct-Passw0rd!2026", "Onboard-Passw0rd!7", "Carol-Passw0rd!8", "Secret-Passw0rd!9"]
+for user in ["alice", "bob", "carol", "rooty", "newbie"]:
     status = cognito.admin_get_user(UserPoolId=pool, Username=user)["UserStatus"]
     works = []
     for password in candidates:
@@ -20,4 +20,4 @@ for user in ["bob", "carol"]:
             works.append(f"{password} -> {out.get('ChallengeName') or 'tokens'}")
         except cognito.exceptions.NotAuthorizedException:
             pass
-    print(f"  {user}: {status}; signs in with: {', '.join(works) or 'nothing tried'}")
+    print(f"  {user}: {status}; signs in with: {', '.join(works) or 'none of the demo passwords'}")
