@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -13,8 +13,9 @@ use serde_json::Value;
 use support::runtime_api::{Answer, RuntimeApi};
 use support::{artifacts_dir, Pool, SAMPLE_POOL};
 
-/// What each sample event must produce: an HTTP status for API shapes, `Ok` or an
-/// `errorType` for direct invocations. Every file in `events/` must be listed.
+/// What each sample event must produce: an HTTP status for API shapes (sent to the API
+/// deployment with a real moto token, except the forged ones), `Ok` or an `errorType` for
+/// direct invocations (sent to the workflow deployment). Every file in `events/` is listed.
 const EXPECTED: &[(&str, &str)] = &[
     ("rest-set-temporary", "200"),
     ("rest-set-permanent-sign-out", "200"),
@@ -24,20 +25,41 @@ const EXPECTED: &[(&str, &str)] = &[
     ("rest-unknown-user", "404"),
     ("rest-protected-target", "403"),
     ("rest-self-reset", "403"),
+    ("rest-forged-claims", "401"),
     ("http-set-temporary", "200"),
     ("http-forged-groups", "403"),
     ("direct-set-permanent", "Ok"),
+    ("direct-secret-reference", "Ok"),
     ("direct-unknown-user", "UserNotFound"),
     ("direct-protected-target", "Forbidden"),
-    ("direct-secret-reference", "Ok"),
+    ("direct-established-user", "Forbidden"),
+    ("direct-literal-password", "InvalidRequest"),
     ("direct-invalid", "InvalidRequest"),
 ];
 
+/// The release binary (panic = abort), which `make test` builds before the tests; hostile
+/// input must be survived by the build that ships, not only by unit tests that unwind.
+fn release_binary() -> PathBuf {
+    let path = std::env::var("ADMIN_SET_PASSWORD_RELEASE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| support::project_root().join("target/release/admin-set-password"));
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo build --release` first (make test does)",
+        path.display()
+    );
+    path
+}
+
 /// Starts the binary against `runtime` with the Lambda environment plus `env`.
 fn spawn_function(runtime: &RuntimeApi, env: &[(&str, &str)], name: &str) -> (Child, PathBuf) {
+    spawn_binary(Path::new(env!("CARGO_BIN_EXE_admin-set-password")), runtime, env, name)
+}
+
+fn spawn_binary(binary: &Path, runtime: &RuntimeApi, env: &[(&str, &str)], name: &str) -> (Child, PathBuf) {
     let output = artifacts_dir("logs").join(format!("{name}.log"));
     let file = std::fs::File::create(&output).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_admin-set-password"));
+    let mut command = Command::new(binary);
     command
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", &runtime.address)
@@ -66,72 +88,22 @@ fn expected_answer(answer: &Answer) -> String {
     }
 }
 
-#[tokio::test]
-async fn every_sample_event_through_the_real_binary() {
-    let listed: Vec<String> = std::fs::read_dir(support::project_root().join("events"))
-        .unwrap()
-        .map(|e| {
-            e.unwrap()
-                .file_name()
-                .to_string_lossy()
-                .trim_end_matches(".json")
-                .to_owned()
-        })
-        .collect();
-    for name in &listed {
-        assert!(
-            EXPECTED.iter().any(|(n, _)| n == name),
-            "events/{name}.json has no expectation in EXPECTED"
-        );
-    }
-
-    let pool = Pool::seeded().await;
-    pool.create_secret("onboarding/bob", r#"{"password":"Secret-Passw0rd!9"}"#)
-        .await;
-    let mut secrets = vec!["Secret-Passw0rd!9".to_owned(), support::INITIAL_PASSWORD.to_owned()];
-    let mut events: Vec<(String, String)> = Vec::new();
-    for (name, _) in EXPECTED {
-        let text = support::sample(name).replace(SAMPLE_POOL, &pool.id);
-        collect_passwords(&serde_json::from_str(&text).unwrap(), &mut secrets);
-        events.push((format!("req-{name}"), text));
-    }
-    let hostile = [
-        ("1", "InvalidRequest"),
-        ("[]", "InvalidRequest"),
-        ("null", "InvalidRequest"),
-        ("\"x\"", "InvalidRequest"),
-    ];
-    for (i, (payload, _)) in hostile.iter().enumerate() {
-        events.push((format!("req-hostile-{i}"), payload.to_string()));
-    }
+/// Runs `events` through one process of the binary with `env`; returns the answers and the
+/// process's output, after checking one audit line and one EMF document per invocation.
+fn run_deployment(
+    binary: &Path,
+    env: &[(&str, &str)],
+    events: Vec<(String, String)>,
+    name: &str,
+) -> (Vec<(String, Answer)>, String) {
     let total = events.len();
-
     let runtime = RuntimeApi::start(events);
-    let env = [
-        ("USER_POOL_ID", pool.id.as_str()),
-        ("ADMIN_GROUPS", "admins,helpdesk"),
-        ("PASSWORD_SECRET_PREFIX", "onboarding/"),
-        ("AWS_ENDPOINT_URL", pool.endpoint.as_str()),
-        ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
-        ("COGNITO_WARMUP", "true"),
-    ];
-    let (mut child, output) = spawn_function(&runtime, &env, "binary_all_events");
+    let (mut child, output) = spawn_binary(binary, &runtime, env, name);
     let answers = runtime.wait_for_answers(total, Duration::from_secs(60));
     child.kill().ok();
     child.wait().ok();
     let stdout = std::fs::read_to_string(&output).unwrap();
     assert_eq!(answers.len(), total, "answers: {answers:?}\noutput:\n{stdout}");
-
-    let expectations = EXPECTED.iter().map(|(n, e)| (format!("req-{n}"), *e));
-    let hostile_expectations = hostile
-        .iter()
-        .enumerate()
-        .map(|(i, (_, e))| (format!("req-hostile-{i}"), *e));
-    for ((id, answer), (expected_id, expected)) in answers.iter().zip(expectations.chain(hostile_expectations)) {
-        assert_eq!(id, &expected_id, "answers arrive in order");
-        assert_eq!(expected_answer(answer), expected, "{id}: {answer:?}");
-    }
-
     let lines: Vec<Value> = stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     for (id, _) in &answers {
         let audits = lines
@@ -141,19 +113,192 @@ async fn every_sample_event_through_the_real_binary() {
     }
     let emf = lines.iter().filter(|l| l.get("_aws").is_some()).count();
     assert_eq!(emf, total, "one EMF document per invocation");
+    (answers, stdout)
+}
 
+#[tokio::test]
+async fn every_sample_event_through_the_real_binary_in_both_deployments() {
+    let listed: Vec<String> = std::fs::read_dir(support::project_root().join("events"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".json").to_owned())
+        .collect();
+    for name in &listed {
+        assert!(
+            EXPECTED.iter().any(|(n, _)| n == name),
+            "events/{name}.json has no expectation in EXPECTED"
+        );
+    }
+
+    let pool = Pool::seeded().await;
+    pool.create_secret("onboarding/newbie", r#"{"password":"Secret-Passw0rd!9"}"#).await;
+    let mut secrets = vec!["Secret-Passw0rd!9".to_owned(), support::INITIAL_PASSWORD.to_owned()];
+    let (mut api_events, mut workflow_events) = (Vec::new(), Vec::new());
+    for (name, _) in EXPECTED {
+        let event = match *name {
+            "rest-forged-claims" => pool.event(name),
+            "http-forged-groups" => {
+                let mut forged = pool.api_event(name).await;
+                support::claims_mut(&mut forged)["cognito:groups"] = serde_json::json!("[admins");
+                forged
+            }
+            _ if name.starts_with("direct-") => pool.event(name),
+            _ => pool.api_event(name).await,
+        };
+        collect_passwords(&event, &mut secrets);
+        let queue = if name.starts_with("direct-") { &mut workflow_events } else { &mut api_events };
+        queue.push((format!("req-{name}"), event.to_string()));
+    }
+    let hostile = ["1", "[]", "null", "\"x\""];
+    for (i, payload) in hostile.iter().enumerate() {
+        api_events.push((format!("req-hostile-api-{i}"), payload.to_string()));
+        workflow_events.push((format!("req-hostile-workflow-{i}"), payload.to_string()));
+    }
+
+    let common = [
+        ("USER_POOL_ID", pool.id.as_str()),
+        ("ADMIN_GROUPS", "admins,helpdesk"),
+        ("PASSWORD_SECRET_PREFIX", pool.secret_prefix.as_str()),
+        ("AWS_ENDPOINT_URL", pool.endpoint.as_str()),
+        ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
+        ("COGNITO_WARMUP", "true"),
+    ];
+    let binary = Path::new(env!("CARGO_BIN_EXE_admin-set-password"));
+    let mut api_env = common.to_vec();
+    api_env.extend([("ENTRY_POINTS", "api"), ("ADMIN_CLIENT_IDS", pool.client_id.as_str())]);
+    let (api_answers, api_out) = run_deployment(binary, &api_env, api_events, "binary_api");
+    let mut workflow_env = common.to_vec();
+    workflow_env.push(("ENTRY_POINTS", "workflow"));
+    let (workflow_answers, workflow_out) = run_deployment(binary, &workflow_env, workflow_events, "binary_workflow");
+
+    let mut expectations: Vec<(String, String)> = EXPECTED.iter().map(|(n, e)| (format!("req-{n}"), e.to_string())).collect();
+    for i in 0..hostile.len() {
+        expectations.push((format!("req-hostile-api-{i}"), "400".into()));
+        expectations.push((format!("req-hostile-workflow-{i}"), "InvalidRequest".into()));
+    }
+    for (id, answer) in api_answers.iter().chain(&workflow_answers) {
+        let expected = &expectations.iter().find(|(e, _)| e == id).expect("an expectation").1;
+        assert_eq!(&expected_answer(answer), expected, "{id}: {answer:?}");
+    }
+
+    let stdout = format!("{api_out}{workflow_out}");
     for secret in &secrets {
         assert!(
             !stdout.contains(secret.as_str()),
-            "a password used in this test reached the function's output"
+            "a password or token used in this test reached the function's output"
         );
     }
     support::write_artifacts("binary_all_events", &stdout, &secrets);
-    assert_eq!(
-        pool.status("bob").await,
-        "FORCE_CHANGE_PASSWORD",
-        "the last set on bob was the secret reference"
-    );
+    assert_eq!(pool.status("newbie").await, "FORCE_CHANGE_PASSWORD", "the last set on newbie was temporary");
+}
+
+/// Peak resident memory of a running process, from /proc (kB).
+fn peak_rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The issue's hostile sizes, through the release binary: 24,600 header names (which made a
+/// `HeaderMap` panic, and a release build aborts on panic) get a 4xx and the process serves
+/// the next event; a 6 MB direct payload is refused fast, with a small peak RSS; then the whole
+/// hostile corpus. Time and RSS are printed for the record, with generous functional bounds.
+#[tokio::test]
+async fn hostile_sizes_and_the_corpus_through_the_release_binary() {
+    let binary = release_binary();
+    let pool = Pool::seeded().await;
+    let mut headers = serde_json::Map::new();
+    for i in 0..24_600 {
+        headers.insert(format!("x-h-{i}"), Value::from("v"));
+    }
+    let mut many_headers = pool.api_event("rest-set-temporary").await;
+    let authorization = many_headers["headers"]["authorization"].clone();
+    headers.insert("authorization".into(), authorization.clone());
+    many_headers["headers"] = Value::Object(headers.clone());
+    many_headers["multiValueHeaders"] = Value::Object(headers.into_iter().map(|(k, v)| (k, Value::Array(vec![v]))).collect());
+    let follow_up = pool.api_event("rest-unknown-user").await;
+    let six_mb = format!(r#"{{"username":"newbie","passwordSecretId":"{}"}}"#, "x".repeat(6 * 1024 * 1024));
+
+    // API deployment: the many-headers event, then an ordinary one it must still serve.
+    let runtime = RuntimeApi::start(vec![
+        ("req-many-headers".into(), many_headers.to_string()),
+        ("req-after".into(), follow_up.to_string()),
+    ]);
+    let env = [
+        ("USER_POOL_ID", pool.id.as_str()),
+        ("ADMIN_GROUPS", "admins,helpdesk"),
+        ("AWS_ENDPOINT_URL", pool.endpoint.as_str()),
+        ("ENTRY_POINTS", "api"),
+        ("ADMIN_CLIENT_IDS", pool.client_id.as_str()),
+    ];
+    let (mut child, _) = spawn_binary(&binary, &runtime, &env, "release_many_headers");
+    let answers = runtime.wait_for_answers(2, Duration::from_secs(30));
+    child.kill().ok();
+    child.wait().ok();
+    assert_eq!(answers.len(), 2, "the process must survive and serve the next event: {answers:?}");
+    let status = expected_answer(&answers[0].1);
+    assert!(status == "200" || status.starts_with('4'), "many headers: {status}");
+    assert_eq!(expected_answer(&answers[1].1), "404", "the next event is served");
+
+    // Workflow deployment: the 6 MB payload.
+    let runtime = RuntimeApi::start(vec![("req-six-mb".into(), six_mb)]);
+    let env = [
+        ("USER_POOL_ID", pool.id.as_str()),
+        ("ADMIN_GROUPS", "admins,helpdesk"),
+        ("AWS_ENDPOINT_URL", pool.endpoint.as_str()),
+        ("ENTRY_POINTS", "workflow"),
+        ("PASSWORD_SECRET_PREFIX", pool.secret_prefix.as_str()),
+    ];
+    let (mut child, _) = spawn_binary(&binary, &runtime, &env, "release_six_mb");
+    let started = std::time::Instant::now();
+    let answers = runtime.wait_for_answers(1, Duration::from_secs(30));
+    let elapsed = started.elapsed();
+    let rss_kb = peak_rss_kb(child.id());
+    child.kill().ok();
+    child.wait().ok();
+    assert_eq!(answers.len(), 1);
+    assert_eq!(expected_answer(&answers[0].1), "InvalidRequest");
+    println!("six_mb_direct_payload: answered in {elapsed:?} (incl. process start), peak RSS {rss_kb} kB");
+    std::fs::write(
+        artifacts_dir("measurements").join("six_mb.txt"),
+        format!("elapsed_ms={} peak_rss_kb={rss_kb}\n", elapsed.as_millis()),
+    )
+    .unwrap();
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    assert!(rss_kb > 0 && rss_kb < 64 * 1024, "peak RSS {rss_kb} kB");
+
+    // The hostile corpus: every input refused with a 4xx, the process alive to the end.
+    let corpus_dir = support::project_root().join("tests/corpus");
+    let mut corpus: Vec<(String, String)> = std::fs::read_dir(&corpus_dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            (format!("req-{}", path.file_stem().unwrap().to_string_lossy()), std::fs::read_to_string(&path).unwrap())
+        })
+        .collect();
+    corpus.sort();
+    let total = corpus.len();
+    let runtime = RuntimeApi::start(corpus);
+    let env = [
+        ("USER_POOL_ID", pool.id.as_str()),
+        ("ADMIN_GROUPS", "admins,helpdesk"),
+        ("AWS_ENDPOINT_URL", pool.endpoint.as_str()),
+        ("ENTRY_POINTS", "api,workflow"),
+        ("ADMIN_CLIENT_IDS", pool.client_id.as_str()),
+        ("PASSWORD_SECRET_PREFIX", pool.secret_prefix.as_str()),
+    ];
+    let (mut child, output) = spawn_binary(&binary, &runtime, &env, "release_corpus");
+    let answers = runtime.wait_for_answers(total, Duration::from_secs(60));
+    child.kill().ok();
+    child.wait().ok();
+    assert_eq!(answers.len(), total, "{}", std::fs::read_to_string(output).unwrap_or_default());
+    for (id, answer) in &answers {
+        let got = expected_answer(answer);
+        assert!(got.starts_with('4') || !got.chars().all(|c| c.is_ascii_digit()) && got != "Ok", "{id}: {got}");
+    }
 }
 
 fn collect_passwords(event: &Value, into: &mut Vec<String>) {
@@ -170,7 +315,11 @@ fn collect_passwords(event: &Value, into: &mut Vec<String>) {
 #[test]
 fn missing_configuration_stops_init_naming_the_variable() {
     let runtime = RuntimeApi::start(Vec::new());
-    let (mut child, output) = spawn_function(&runtime, &[("ADMIN_GROUPS", "admins")], "binary_missing_config");
+    let (mut child, output) = spawn_function(
+        &runtime,
+        &[("ADMIN_GROUPS", "admins"), ("ENTRY_POINTS", "workflow")],
+        "binary_missing_config",
+    );
     let status = wait_with_timeout(&mut child, Duration::from_secs(20));
     let text = std::fs::read_to_string(output).unwrap();
     assert!(
@@ -180,6 +329,25 @@ fn missing_configuration_stops_init_naming_the_variable() {
     assert!(text.contains("USER_POOL_ID is required but not set"), "{text}");
 }
 
+#[test]
+fn on_lambda_the_entry_point_and_the_api_clients_must_be_configured() {
+    let cases: [(&[(&str, &str)], &str); 2] = [
+        (&[("USER_POOL_ID", "us-east-1_Example"), ("ADMIN_GROUPS", "admins")], "ENTRY_POINTS is required but not set"),
+        (
+            &[("USER_POOL_ID", "us-east-1_Example"), ("ADMIN_GROUPS", "admins"), ("ENTRY_POINTS", "api")],
+            "ADMIN_CLIENT_IDS is required but not set",
+        ),
+    ];
+    for (i, (env, message)) in cases.iter().enumerate() {
+        let runtime = RuntimeApi::start(Vec::new());
+        let (mut child, output) = spawn_function(&runtime, env, &format!("binary_init_{i}"));
+        let status = wait_with_timeout(&mut child, Duration::from_secs(20));
+        let text = std::fs::read_to_string(output).unwrap();
+        assert!(matches!(status, Some(s) if !s.success()), "init must fail: {status:?}\n{text}");
+        assert!(text.contains(message), "{message}: {text}");
+    }
+}
+
 #[tokio::test]
 async fn warm_up_refuses_a_pool_that_does_not_exist() {
     let endpoint = support::moto_endpoint();
@@ -187,6 +355,7 @@ async fn warm_up_refuses_a_pool_that_does_not_exist() {
     let env = [
         ("USER_POOL_ID", "us-east-1_NoSuchPool"),
         ("ADMIN_GROUPS", "admins"),
+        ("ENTRY_POINTS", "workflow"),
         ("AWS_ENDPOINT_URL", endpoint),
         ("COGNITO_WARMUP", "true"),
     ];
