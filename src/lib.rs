@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod request;
 pub mod response;
 pub mod telemetry;
+pub mod token;
 pub mod upstream;
 
 pub use audit::{AuditRecord, Outcome, AUDIT_EVENT};
