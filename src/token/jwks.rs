@@ -80,11 +80,13 @@ impl HttpJwksFetch {
             .map_err(|e| format!("JWKS URL {}: {e}", self.url))?;
         let request = aws_smithy_runtime_api::http::Request::try_from(request)
             .map_err(|e| format!("JWKS URL {}: {e}", self.url))?;
-        let response = self
-            .connector
-            .call(request)
-            .await
-            .map_err(|e| format!("GET {}: {}", self.url, aws_smithy_types::error::display::DisplayErrorContext(&e)))?;
+        let response = self.connector.call(request).await.map_err(|e| {
+            format!(
+                "GET {}: {}",
+                self.url,
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            )
+        })?;
         let status = response.status().as_u16();
         if status != 200 {
             return Err(format!("GET {}: HTTP {status}", self.url));
@@ -102,7 +104,10 @@ impl JwksFetch for HttpJwksFetch {
     async fn fetch(&self) -> Result<Vec<u8>, String> {
         match tokio::time::timeout(self.total_timeout, self.get()).await {
             Ok(result) => result,
-            Err(_) => Err(format!("GET {}: no complete answer within {:?}", self.url, self.total_timeout)),
+            Err(_) => Err(format!(
+                "GET {}: no complete answer within {:?}",
+                self.url, self.total_timeout
+            )),
         }
     }
 }
@@ -249,7 +254,10 @@ impl<F: JwksFetch + Send + Sync + 'static> JwksCache<F> {
         match state.keys.get(kid) {
             Some(key) => Ok(key.clone()),
             None if state.keys.is_empty() => Err(KeyError::Unavailable(
-                state.last_error.clone().unwrap_or_else(|| "JWKS not fetched".to_owned()),
+                state
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| "JWKS not fetched".to_owned()),
             )),
             None => Err(KeyError::UnknownKid),
         }

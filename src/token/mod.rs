@@ -227,7 +227,9 @@ fn split(raw: &str) -> Result<Parts<'_>, TokenFailure> {
 
 /// base64url without padding, then strict JSON that must be an object.
 fn decode_object(part: &str, which: &'static str) -> Result<Map<String, Value>, TokenFailure> {
-    let reason = |header: &'static str, payload: &'static str| TokenFailure::Invalid(if which == "header" { header } else { payload });
+    let reason = |header: &'static str, payload: &'static str| {
+        TokenFailure::Invalid(if which == "header" { header } else { payload })
+    };
     let bytes = URL_SAFE_NO_PAD
         .decode(part)
         .map_err(|_| reason("header is not base64url", "payload is not base64url"))?;
