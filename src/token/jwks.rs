@@ -4,7 +4,9 @@
 //! Rules (issue 8): the first fetch starts at init in the background and the first caller
 //! awaits it; keys are refreshed after an hour; a refresh only adds or replaces keys from a
 //! good response, so a failing endpoint never empties the set; an unknown `kid` (which anyone
-//! can put in a token) causes at most one refetch a minute.
+//! can put in a token) causes at most one refetch a minute. While the cache holds no key at
+//! all, every caller may fetch (one fetch at a time, shared by whoever waits for it): without
+//! keys nothing can be verified anyway.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -249,17 +251,14 @@ impl<F: JwksFetch + Send + Sync + 'static> JwksCache<F> {
     }
 
     /// After a fetch: the key, or why not. Stale keys still count (never emptied on failure).
+    /// A `kid` still unknown after a fetch that failed is "unavailable", not "invalid": the
+    /// key may have been rotated in while the endpoint is down, and 503 invites a retry.
     fn after_fetch(&self, kid: &str) -> Result<VerifyingKey, KeyError> {
         let state = self.lock_state();
-        match state.keys.get(kid) {
-            Some(key) => Ok(key.clone()),
-            None if state.keys.is_empty() => Err(KeyError::Unavailable(
-                state
-                    .last_error
-                    .clone()
-                    .unwrap_or_else(|| "JWKS not fetched".to_owned()),
-            )),
-            None => Err(KeyError::UnknownKid),
+        match (state.keys.get(kid), &state.last_error) {
+            (Some(key), _) => Ok(key.clone()),
+            (None, Some(error)) => Err(KeyError::Unavailable(error.clone())),
+            (None, None) => Err(KeyError::UnknownKid),
         }
     }
 }

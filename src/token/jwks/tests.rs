@@ -164,6 +164,24 @@ async fn a_failed_refresh_keeps_the_old_keys_and_retries_at_most_once_a_minute()
 }
 
 #[tokio::test]
+async fn a_kid_still_unknown_after_a_failed_refetch_is_unavailable_not_invalid() {
+    let (cache, calls, clock) = cache(vec![jwks(&[entry(SIGNING)]), Err("HTTP 503".into())]);
+    assert!(cache.key("signing-key").await.is_ok());
+    clock.advance(REFETCH_INTERVAL);
+    assert_eq!(
+        cache.key("other-key").await.unwrap_err(),
+        KeyError::Unavailable("HTTP 503".into())
+    );
+    assert!(cache.key("signing-key").await.is_ok(), "known keys still serve");
+    assert_eq!(
+        cache.key("other-key").await.unwrap_err(),
+        KeyError::UnknownKid,
+        "no refetch within a minute"
+    );
+    assert_eq!(fetches(&calls), 2);
+}
+
+#[tokio::test]
 async fn a_good_refresh_replaces_a_key_under_the_same_kid() {
     let (cache, _, clock) = cache(vec![jwks(&[entry(SIGNING)]), jwks(&[with_kid(OTHER, "signing-key")])]);
     let other_private = jsonwebtoken::EncodingKey::from_rsa_der(include_bytes!("../testdata/other-private.der"));
