@@ -162,7 +162,7 @@ impl fmt::Debug for VerifyingKey {
 pub enum KeyError {
     /// The admin pool's JWKS has no usable key with this `kid`: the token is invalid.
     UnknownKid,
-    /// No keys could be obtained at all.
+    /// The JWKS could not be fetched: no key at all, or a refetch for this `kid` failed.
     Unavailable(String),
 }
 

@@ -661,3 +661,16 @@ fn token_use_spellings() {
     assert_eq!(TokenUse::parse("ID"), None);
     assert_eq!(TokenUse::parse("refresh"), None);
 }
+
+#[test]
+fn verifying_with_the_jwks_cache_is_a_send_future() {
+    fn assert_send<T: Send>(_: &T) {}
+    let cache = JwksCache::new(HttpJwksFetch::new(
+        "http://127.0.0.1:1/pool/.well-known/jwks.json",
+        Duration::from_secs(1),
+        Duration::from_secs(1),
+    ));
+    let policy = policy();
+    let verification = verify("", &cache, &policy, NOW);
+    assert_send(&verification);
+}
