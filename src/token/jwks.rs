@@ -215,10 +215,11 @@ impl<F: JwksFetch + Send + Sync + 'static> JwksCache<F> {
     }
 
     /// Fetches unless a fetch finished after the caller read `seen`; waits for one in flight.
-    async fn fetch_unless_done_since(&self, seen: u64) {
+    /// True if this call did the fetch itself.
+    async fn fetch_unless_done_since(&self, seen: u64) -> bool {
         let _fetching = self.fetching.lock().await;
         if self.lock_state().fetches != seen {
-            return;
+            return false;
         }
         let result = self.fetcher.fetch().await.and_then(|body| parse_jwks(&body));
         let now = (self.clock)();
@@ -233,6 +234,7 @@ impl<F: JwksFetch + Send + Sync + 'static> JwksCache<F> {
             }
             Err(err) => state.last_error = Some(err),
         }
+        true
     }
 
     /// What to do for `kid` with the state as it is: answer now, or fetch first.
@@ -274,6 +276,15 @@ impl<F: JwksFetch + Send + Sync + 'static> KeySource for JwksCache<F> {
         match self.lookup(kid) {
             Lookup::Done(result) => result,
             Lookup::Fetch(seen) => {
+                let fetched_here = self.fetch_unless_done_since(seen).await;
+                let result = self.after_fetch(kid);
+                if fetched_here || !matches!(result, Err(KeyError::Unavailable(_))) {
+                    return result;
+                }
+                // The failed fetch was someone else's, typically the one `start` began at init,
+                // which may have been frozen with the environment (provisioned concurrency)
+                // and timed out on thaw: one attempt on this caller's time before giving up.
+                let seen = self.lock_state().fetches;
                 self.fetch_unless_done_since(seen).await;
                 self.after_fetch(kid)
             }

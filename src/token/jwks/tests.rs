@@ -111,6 +111,28 @@ async fn a_caller_before_the_background_task_runs_fetches_once_for_both() {
 }
 
 #[tokio::test]
+async fn a_failed_background_fetch_is_retried_once_by_the_first_caller() {
+    let (cache, calls, _) = cache(vec![Err("timed out while frozen".into()), jwks(&[entry(SIGNING)])]);
+    cache.start();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let (a, b) = tokio::join!(cache.key("signing-key"), cache.key("signing-key"));
+    assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+    assert_eq!(fetches(&calls), 2, "one retry, shared by both callers");
+}
+
+#[tokio::test]
+async fn callers_retry_a_failed_background_fetch_only_once() {
+    let (cache, calls, _) = cache(vec![Err("timed out while frozen".into()), Err("HTTP 503".into())]);
+    cache.start();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(
+        cache.key("signing-key").await.unwrap_err(),
+        KeyError::Unavailable("HTTP 503".into())
+    );
+    assert_eq!(fetches(&calls), 2);
+}
+
+#[tokio::test]
 async fn no_keys_and_a_failed_fetch_is_unavailable_and_the_next_caller_tries_again() {
     let (cache, calls, _) = cache(vec![Err("connect timeout".into()), jwks(&[entry(SIGNING)])]);
     assert_eq!(
