@@ -4,7 +4,9 @@
 //! Rules (issue 8): the first fetch starts at init in the background and the first caller
 //! awaits it; keys are refreshed after an hour; a refresh only adds or replaces keys from a
 //! good response, so a failing endpoint never empties the set; an unknown `kid` (which anyone
-//! can put in a token) causes at most one refetch a minute.
+//! can put in a token) causes at most one refetch a minute. While the cache holds no key at
+//! all, every caller may fetch (one fetch at a time, shared by whoever waits for it): without
+//! keys nothing can be verified anyway.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -213,10 +215,11 @@ impl<F: JwksFetch + Send + Sync + 'static> JwksCache<F> {
     }
 
     /// Fetches unless a fetch finished after the caller read `seen`; waits for one in flight.
-    async fn fetch_unless_done_since(&self, seen: u64) {
+    /// True if this call did the fetch itself.
+    async fn fetch_unless_done_since(&self, seen: u64) -> bool {
         let _fetching = self.fetching.lock().await;
         if self.lock_state().fetches != seen {
-            return;
+            return false;
         }
         let result = self.fetcher.fetch().await.and_then(|body| parse_jwks(&body));
         let now = (self.clock)();
@@ -231,6 +234,7 @@ impl<F: JwksFetch + Send + Sync + 'static> JwksCache<F> {
             }
             Err(err) => state.last_error = Some(err),
         }
+        true
     }
 
     /// What to do for `kid` with the state as it is: answer now, or fetch first.
@@ -249,17 +253,14 @@ impl<F: JwksFetch + Send + Sync + 'static> JwksCache<F> {
     }
 
     /// After a fetch: the key, or why not. Stale keys still count (never emptied on failure).
+    /// A `kid` still unknown after a fetch that failed is "unavailable", not "invalid": the
+    /// key may have been rotated in while the endpoint is down, and 503 invites a retry.
     fn after_fetch(&self, kid: &str) -> Result<VerifyingKey, KeyError> {
         let state = self.lock_state();
-        match state.keys.get(kid) {
-            Some(key) => Ok(key.clone()),
-            None if state.keys.is_empty() => Err(KeyError::Unavailable(
-                state
-                    .last_error
-                    .clone()
-                    .unwrap_or_else(|| "JWKS not fetched".to_owned()),
-            )),
-            None => Err(KeyError::UnknownKid),
+        match (state.keys.get(kid), &state.last_error) {
+            (Some(key), _) => Ok(key.clone()),
+            (None, Some(error)) => Err(KeyError::Unavailable(error.clone())),
+            (None, None) => Err(KeyError::UnknownKid),
         }
     }
 }
@@ -275,6 +276,15 @@ impl<F: JwksFetch + Send + Sync + 'static> KeySource for JwksCache<F> {
         match self.lookup(kid) {
             Lookup::Done(result) => result,
             Lookup::Fetch(seen) => {
+                let fetched_here = self.fetch_unless_done_since(seen).await;
+                let result = self.after_fetch(kid);
+                if fetched_here || !matches!(result, Err(KeyError::Unavailable(_))) {
+                    return result;
+                }
+                // The failed fetch was someone else's, typically the one `start` began at init,
+                // which may have been frozen with the environment (provisioned concurrency)
+                // and timed out on thaw: one attempt on this caller's time before giving up.
+                let seen = self.lock_state().fetches;
                 self.fetch_unless_done_since(seen).await;
                 self.after_fetch(kid)
             }

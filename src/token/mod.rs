@@ -162,7 +162,7 @@ impl fmt::Debug for VerifyingKey {
 pub enum KeyError {
     /// The admin pool's JWKS has no usable key with this `kid`: the token is invalid.
     UnknownKid,
-    /// No keys could be obtained at all.
+    /// The JWKS could not be fetched: no key at all, or a refetch for this `kid` failed.
     Unavailable(String),
 }
 
@@ -181,9 +181,9 @@ pub async fn verify<K: KeySource>(
     now_unix: u64,
 ) -> Result<VerifiedToken, TokenFailure> {
     let parts = split(raw)?;
-    let header = decode_object(parts.header, "header")?;
+    let header = decode_object(parts.header, Part::Header)?;
     let kid = check_header(&header)?;
-    let claims = decode_object(parts.payload, "payload")?;
+    let claims = decode_object(parts.payload, Part::Payload)?;
     let key = keys.key(kid).await.map_err(|err| match err {
         KeyError::UnknownKid => TokenFailure::Invalid("no key in the admin pool's JWKS has this kid"),
         KeyError::Unavailable(detail) => TokenFailure::KeysUnavailable(detail),
@@ -225,20 +225,33 @@ fn split(raw: &str) -> Result<Parts<'_>, TokenFailure> {
     }
 }
 
+#[derive(Clone, Copy)]
+enum Part {
+    Header,
+    Payload,
+}
+
+impl Part {
+    /// The audit reason for each way a part can be unreadable.
+    fn refused(self, header: &'static str, payload: &'static str) -> TokenFailure {
+        TokenFailure::Invalid(match self {
+            Self::Header => header,
+            Self::Payload => payload,
+        })
+    }
+}
+
 /// base64url without padding, then strict JSON that must be an object.
-fn decode_object(part: &str, which: &'static str) -> Result<Map<String, Value>, TokenFailure> {
-    let reason = |header: &'static str, payload: &'static str| {
-        TokenFailure::Invalid(if which == "header" { header } else { payload })
-    };
+fn decode_object(encoded: &str, part: Part) -> Result<Map<String, Value>, TokenFailure> {
     let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| reason("header is not base64url", "payload is not base64url"))?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| reason("header is not UTF-8", "payload is not UTF-8"))?;
+        .decode(encoded)
+        .map_err(|_| part.refused("header is not base64url", "payload is not base64url"))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| part.refused("header is not UTF-8", "payload is not UTF-8"))?;
     match json::parse_strict(text) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(reason("header is not a JSON object", "payload is not a JSON object")),
-        Err(json::JsonError::DuplicateKey) => Err(reason("duplicate key in header", "duplicate key in payload")),
-        Err(json::JsonError::Malformed) => Err(reason("header is not JSON", "payload is not JSON")),
+        Ok(_) => Err(part.refused("header is not a JSON object", "payload is not a JSON object")),
+        Err(json::JsonError::DuplicateKey) => Err(part.refused("duplicate key in header", "duplicate key in payload")),
+        Err(json::JsonError::Malformed) => Err(part.refused("header is not JSON", "payload is not JSON")),
     }
 }
 
