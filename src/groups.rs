@@ -84,6 +84,17 @@ mod tests {
     }
 
     #[test]
+    fn group_names_follow_cognito_rules_and_refuse_commas() {
+        for good in ["admins", "g", "Ünïcødé", "a-b_c.d@e", &"g".repeat(128)] {
+            assert!(is_group_name(good), "{good:?} should be a group name");
+        }
+        // Cognito allows commas, but REST authorizer claims join groups with them.
+        for bad in ["", " ", "a b", "a\tb", "a,b", "a\u{7f}", &"g".repeat(129)] {
+            assert!(!is_group_name(bad), "{bad:?} should not be a group name");
+        }
+    }
+
+    #[test]
     fn union_keeps_each_name_once() {
         let a = GroupSet::from_config_list("admins,helpdesk").unwrap();
         let b = GroupSet::from_config_list("root,admins").unwrap();

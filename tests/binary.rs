@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::runtime_api::{Answer, RuntimeApi};
-use support::{artifacts_dir, Pool, SAMPLE_POOL};
+use support::{artifacts_dir, Pool};
 
 /// What each sample event must produce: an HTTP status for API shapes (sent to the API
 /// deployment with a real moto token, except the forged ones), `Ok` or an `errorType` for
@@ -120,7 +120,13 @@ fn run_deployment(
 async fn every_sample_event_through_the_real_binary_in_both_deployments() {
     let listed: Vec<String> = std::fs::read_dir(support::project_root().join("events"))
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".json").to_owned())
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".json")
+                .to_owned()
+        })
         .collect();
     for name in &listed {
         assert!(
@@ -130,7 +136,8 @@ async fn every_sample_event_through_the_real_binary_in_both_deployments() {
     }
 
     let pool = Pool::seeded().await;
-    pool.create_secret("onboarding/newbie", r#"{"password":"Secret-Passw0rd!9"}"#).await;
+    pool.create_secret("onboarding/newbie", r#"{"password":"Secret-Passw0rd!9"}"#)
+        .await;
     let mut secrets = vec!["Secret-Passw0rd!9".to_owned(), support::INITIAL_PASSWORD.to_owned()];
     let (mut api_events, mut workflow_events) = (Vec::new(), Vec::new());
     for (name, _) in EXPECTED {
@@ -145,7 +152,11 @@ async fn every_sample_event_through_the_real_binary_in_both_deployments() {
             _ => pool.api_event(name).await,
         };
         collect_passwords(&event, &mut secrets);
-        let queue = if name.starts_with("direct-") { &mut workflow_events } else { &mut api_events };
+        let queue = if name.starts_with("direct-") {
+            &mut workflow_events
+        } else {
+            &mut api_events
+        };
         queue.push((format!("req-{name}"), event.to_string()));
     }
     let hostile = ["1", "[]", "null", "\"x\""];
@@ -170,7 +181,10 @@ async fn every_sample_event_through_the_real_binary_in_both_deployments() {
     workflow_env.push(("ENTRY_POINTS", "workflow"));
     let (workflow_answers, workflow_out) = run_deployment(binary, &workflow_env, workflow_events, "binary_workflow");
 
-    let mut expectations: Vec<(String, String)> = EXPECTED.iter().map(|(n, e)| (format!("req-{n}"), e.to_string())).collect();
+    let mut expectations: Vec<(String, String)> = EXPECTED
+        .iter()
+        .map(|(n, e)| (format!("req-{n}"), e.to_string()))
+        .collect();
     for i in 0..hostile.len() {
         expectations.push((format!("req-hostile-api-{i}"), "400".into()));
         expectations.push((format!("req-hostile-workflow-{i}"), "InvalidRequest".into()));
@@ -188,7 +202,11 @@ async fn every_sample_event_through_the_real_binary_in_both_deployments() {
         );
     }
     support::write_artifacts("binary_all_events", &stdout, &secrets);
-    assert_eq!(pool.status("newbie").await, "FORCE_CHANGE_PASSWORD", "the last set on newbie was temporary");
+    assert_eq!(
+        pool.status("newbie").await,
+        "FORCE_CHANGE_PASSWORD",
+        "the last set on newbie was temporary"
+    );
 }
 
 /// Peak resident memory of a running process, from /proc (kB).
@@ -218,9 +236,13 @@ async fn hostile_sizes_and_the_corpus_through_the_release_binary() {
     let authorization = many_headers["headers"]["authorization"].clone();
     headers.insert("authorization".into(), authorization.clone());
     many_headers["headers"] = Value::Object(headers.clone());
-    many_headers["multiValueHeaders"] = Value::Object(headers.into_iter().map(|(k, v)| (k, Value::Array(vec![v]))).collect());
+    many_headers["multiValueHeaders"] =
+        Value::Object(headers.into_iter().map(|(k, v)| (k, Value::Array(vec![v]))).collect());
     let follow_up = pool.api_event("rest-unknown-user").await;
-    let six_mb = format!(r#"{{"username":"newbie","passwordSecretId":"{}"}}"#, "x".repeat(6 * 1024 * 1024));
+    let six_mb = format!(
+        r#"{{"username":"newbie","passwordSecretId":"{}"}}"#,
+        "x".repeat(6 * 1024 * 1024)
+    );
 
     // API deployment: the many-headers event, then an ordinary one it must still serve.
     let runtime = RuntimeApi::start(vec![
@@ -238,7 +260,11 @@ async fn hostile_sizes_and_the_corpus_through_the_release_binary() {
     let answers = runtime.wait_for_answers(2, Duration::from_secs(30));
     child.kill().ok();
     child.wait().ok();
-    assert_eq!(answers.len(), 2, "the process must survive and serve the next event: {answers:?}");
+    assert_eq!(
+        answers.len(),
+        2,
+        "the process must survive and serve the next event: {answers:?}"
+    );
     let status = expected_answer(&answers[0].1);
     assert!(status == "200" || status.starts_with('4'), "many headers: {status}");
     assert_eq!(expected_answer(&answers[1].1), "404", "the next event is served");
@@ -276,7 +302,10 @@ async fn hostile_sizes_and_the_corpus_through_the_release_binary() {
         .unwrap()
         .map(|e| {
             let path = e.unwrap().path();
-            (format!("req-{}", path.file_stem().unwrap().to_string_lossy()), std::fs::read_to_string(&path).unwrap())
+            (
+                format!("req-{}", path.file_stem().unwrap().to_string_lossy()),
+                std::fs::read_to_string(&path).unwrap(),
+            )
         })
         .collect();
     corpus.sort();
@@ -294,10 +323,18 @@ async fn hostile_sizes_and_the_corpus_through_the_release_binary() {
     let answers = runtime.wait_for_answers(total, Duration::from_secs(60));
     child.kill().ok();
     child.wait().ok();
-    assert_eq!(answers.len(), total, "{}", std::fs::read_to_string(output).unwrap_or_default());
+    assert_eq!(
+        answers.len(),
+        total,
+        "{}",
+        std::fs::read_to_string(output).unwrap_or_default()
+    );
     for (id, answer) in &answers {
         let got = expected_answer(answer);
-        assert!(got.starts_with('4') || !got.chars().all(|c| c.is_ascii_digit()) && got != "Ok", "{id}: {got}");
+        assert!(
+            got.starts_with('4') || !got.chars().all(|c| c.is_ascii_digit()) && got != "Ok",
+            "{id}: {got}"
+        );
     }
 }
 
@@ -332,9 +369,16 @@ fn missing_configuration_stops_init_naming_the_variable() {
 #[test]
 fn on_lambda_the_entry_point_and_the_api_clients_must_be_configured() {
     let cases: [(&[(&str, &str)], &str); 2] = [
-        (&[("USER_POOL_ID", "us-east-1_Example"), ("ADMIN_GROUPS", "admins")], "ENTRY_POINTS is required but not set"),
         (
-            &[("USER_POOL_ID", "us-east-1_Example"), ("ADMIN_GROUPS", "admins"), ("ENTRY_POINTS", "api")],
+            &[("USER_POOL_ID", "us-east-1_Example"), ("ADMIN_GROUPS", "admins")],
+            "ENTRY_POINTS is required but not set",
+        ),
+        (
+            &[
+                ("USER_POOL_ID", "us-east-1_Example"),
+                ("ADMIN_GROUPS", "admins"),
+                ("ENTRY_POINTS", "api"),
+            ],
             "ADMIN_CLIENT_IDS is required but not set",
         ),
     ];
@@ -343,7 +387,10 @@ fn on_lambda_the_entry_point_and_the_api_clients_must_be_configured() {
         let (mut child, output) = spawn_function(&runtime, env, &format!("binary_init_{i}"));
         let status = wait_with_timeout(&mut child, Duration::from_secs(20));
         let text = std::fs::read_to_string(output).unwrap();
-        assert!(matches!(status, Some(s) if !s.success()), "init must fail: {status:?}\n{text}");
+        assert!(
+            matches!(status, Some(s) if !s.success()),
+            "init must fail: {status:?}\n{text}"
+        );
         assert!(text.contains(message), "{message}: {text}");
     }
 }

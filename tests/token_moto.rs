@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -150,34 +148,9 @@ async fn a_real_moto_id_token_verifies_against_the_jwks_moto_serves() {
     );
 }
 
-/// moto's signing key as PKCS#1 DER. Its package resources hold it as a JWK with only n, e
-/// and d (gzipped in moto 5); the venv's Python (`cryptography`, a moto dependency) recovers
-/// the primes and writes the DER that `EncodingKey::from_rsa_der` takes.
+/// moto's signing key (see `support::moto_signing_key`).
 fn moto_signing_key() -> EncodingKey {
-    let moto_server = std::env::var("MOTO_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| support::project_root().join(".venv/bin/moto_server"));
-    let python = moto_server.with_file_name("python");
-    let script = r#"
-import base64, gzip, json, os, sys, moto
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-path = os.path.join(os.path.dirname(moto.__file__), "cognitoidp", "resources", "jwks-private.json")
-jwk = json.loads(gzip.open(path + ".gz").read() if os.path.exists(path + ".gz") else open(path).read())
-num = lambda s: int.from_bytes(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)), "big")
-n, e, d = num(jwk["n"]), num(jwk["e"]), num(jwk["d"])
-p, q = rsa.rsa_recover_prime_factors(n, e, d)
-key = rsa.RSAPrivateNumbers(p, q, d, rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q),
-                            rsa.rsa_crt_iqmp(p, q), rsa.RSAPublicNumbers(e, n)).private_key()
-sys.stdout.buffer.write(key.private_bytes(serialization.Encoding.DER,
-    serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
-"#;
-    let out = Command::new(&python)
-        .args(["-c", script])
-        .output()
-        .expect("run the venv's python");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    EncodingKey::from_rsa_der(&out.stdout)
+    EncodingKey::from_rsa_der(&support::moto_signing_key().0)
 }
 
 fn sign_with_moto_key(claims: &Value) -> String {

@@ -8,7 +8,9 @@ mod support;
 
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{json, Value};
-use support::{authorize_as, claims_mut, moto_signing_key, sign_token, token_claims, Harness, Pool, SignIn, INITIAL_PASSWORD};
+use support::{
+    authorize_as, claims_mut, moto_signing_key, sign_token, token_claims, Harness, Pool, SignIn, INITIAL_PASSWORD,
+};
 
 /// A REST event for alice carrying `token`, with claims agreeing with it.
 fn event_with(pool: &Pool, token: &str) -> Value {
@@ -22,7 +24,12 @@ fn forged(real: &str, edit: impl FnOnce(&mut Value)) -> String {
     let mut claims = token_claims(real);
     edit(&mut claims);
     let (der, _) = moto_signing_key();
-    sign_token(&json!({"kid": "dummy", "alg": "RS256"}), &claims, &EncodingKey::from_rsa_der(&der), Algorithm::RS256)
+    sign_token(
+        &json!({"kid": "dummy", "alg": "RS256"}),
+        &claims,
+        &EncodingKey::from_rsa_der(&der),
+        Algorithm::RS256,
+    )
 }
 
 #[tokio::test]
@@ -48,7 +55,12 @@ async fn every_forged_token_is_refused_and_the_password_is_unchanged() {
     let cases: Vec<(&str, String)> = vec![
         ("another key (the test suite's own)", {
             let der = include_bytes!("../src/token/testdata/other-private.der");
-            sign_token(&json!({"kid": "dummy", "alg": "RS256"}), &claims, &EncodingKey::from_rsa_der(der), Algorithm::RS256)
+            sign_token(
+                &json!({"kid": "dummy", "alg": "RS256"}),
+                &claims,
+                &EncodingKey::from_rsa_der(der),
+                Algorithm::RS256,
+            )
         }),
         ("alg none", {
             use base64::Engine as _;
@@ -57,20 +69,36 @@ async fn every_forged_token_is_refused_and_the_password_is_unchanged() {
         }),
         (
             "HS256 keyed with the public key's bytes",
-            sign_token(&json!({"kid": "dummy", "alg": "HS256"}), &claims, &EncodingKey::from_secret(&public_pem), Algorithm::HS256),
+            sign_token(
+                &json!({"kid": "dummy", "alg": "HS256"}),
+                &claims,
+                &EncodingKey::from_secret(&public_pem),
+                Algorithm::HS256,
+            ),
         ),
         ("expired", forged(&real, |c| c["exp"] = json!(now - 60))),
         ("too old", forged(&real, |c| c["iat"] = json!(now - 7_200))),
         ("not yet valid", forged(&real, |c| c["nbf"] = json!(now + 600))),
         ("another pool (same moto key)", other_pool.id_token("alice").await),
-        ("another app client", forged(&real, |c| c["aud"] = json!("self-sign-up-client"))),
+        (
+            "another app client",
+            forged(&real, |c| c["aud"] = json!("self-sign-up-client")),
+        ),
         ("an access token", pool_access_token(&pool).await),
-        ("no name claim", forged(&real, |c| {
-            c.as_object_mut().unwrap().remove("cognito:username");
-        })),
+        (
+            "no name claim",
+            forged(&real, |c| {
+                c.as_object_mut().unwrap().remove("cognito:username");
+            }),
+        ),
         ("a crit header", {
             let (der, _) = moto_signing_key();
-            sign_token(&json!({"kid": "dummy", "alg": "RS256", "crit": ["exp"]}), &claims, &EncodingKey::from_rsa_der(&der), Algorithm::RS256)
+            sign_token(
+                &json!({"kid": "dummy", "alg": "RS256", "crit": ["exp"]}),
+                &claims,
+                &EncodingKey::from_rsa_der(&der),
+                Algorithm::RS256,
+            )
         }),
         ("none at all", String::new()),
     ];
@@ -79,18 +107,33 @@ async fn every_forged_token_is_refused_and_the_password_is_unchanged() {
         if token.is_empty() {
             admin_set_password::testing::set_authorization(&mut event, "");
             event["headers"].as_object_mut().unwrap().remove("authorization");
-            event["multiValueHeaders"].as_object_mut().unwrap().remove("authorization");
+            event["multiValueHeaders"]
+                .as_object_mut()
+                .unwrap()
+                .remove("authorization");
         } else {
             admin_set_password::testing::set_authorization(&mut event, &format!("Bearer {token}"));
         }
         let run = h.invoke(&event).await;
         let (status, body) = run.api();
-        assert_eq!((status, body["error"]["code"].as_str()), (401, Some("Unauthorized")), "{case}: {}", run.audit);
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (401, Some("Unauthorized")),
+            "{case}: {}",
+            run.audit
+        );
         assert_eq!(body["error"]["message"], "invalid or expired token", "{case}");
-        assert!(run.audit.get("actor_username").is_none(), "{case}: an unverified name is never the actor");
+        assert!(
+            run.audit.get("actor_username").is_none(),
+            "{case}: an unverified name is never the actor"
+        );
         assert_eq!(run.audit["claimed_username"], "alice", "{case}");
     }
-    assert_eq!(pool.sign_in("bob", INITIAL_PASSWORD).await, SignIn::Tokens, "bob's password is unchanged");
+    assert_eq!(
+        pool.sign_in("bob", INITIAL_PASSWORD).await,
+        SignIn::Tokens,
+        "bob's password is unchanged"
+    );
     h.assert_no_secret_leaked();
 }
 
@@ -107,13 +150,21 @@ async fn pool_access_token(pool: &Pool) -> String {
         .send()
         .await
         .unwrap();
-    out.authentication_result().and_then(|r| r.access_token()).unwrap().to_owned()
+    out.authentication_result()
+        .and_then(|r| r.access_token())
+        .unwrap()
+        .to_owned()
 }
 
 #[tokio::test]
 async fn access_tokens_are_accepted_only_when_configured_and_read_by_their_own_claims() {
     let pool = Pool::seeded().await;
-    let mut h = Harness::new("trust_access", &pool.endpoint, pool.config(&[("ACCEPTED_TOKEN_USE", "id,access")])).await;
+    let mut h = Harness::new(
+        "trust_access",
+        &pool.endpoint,
+        pool.config(&[("ACCEPTED_TOKEN_USE", "id,access")]),
+    )
+    .await;
     let token = pool_access_token(&pool).await;
     let mut event = pool.event("rest-set-temporary");
     authorize_as(&mut event, &token);
@@ -130,13 +181,28 @@ async fn access_tokens_are_accepted_only_when_configured_and_read_by_their_own_c
 #[tokio::test]
 async fn claims_that_disagree_with_the_token_are_forbidden() {
     let pool = Pool::seeded().await;
-    let mut h = Harness::new("trust_claims", &pool.endpoint, pool.config(&[("SUPER_ADMIN_GROUPS", "root")])).await;
+    let mut h = Harness::new(
+        "trust_claims",
+        &pool.endpoint,
+        pool.config(&[("SUPER_ADMIN_GROUPS", "root")]),
+    )
+    .await;
     let token = pool.id_token("alice").await;
     let rooty_sub = pool.sub("rooty").await;
-    let edits: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-        ("a super admin's name", Box::new(|c: &mut Value| c["cognito:username"] = json!("rooty"))),
-        ("a super admin's sub", Box::new(move |c: &mut Value| c["sub"] = json!(rooty_sub.clone()))),
-        ("an extra group", Box::new(|c: &mut Value| c["cognito:groups"] = json!("admins,root"))),
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
+        (
+            "a super admin's name",
+            Box::new(|c: &mut Value| c["cognito:username"] = json!("rooty")),
+        ),
+        (
+            "a super admin's sub",
+            Box::new(move |c: &mut Value| c["sub"] = json!(rooty_sub.clone())),
+        ),
+        (
+            "an extra group",
+            Box::new(|c: &mut Value| c["cognito:groups"] = json!("admins,root")),
+        ),
         ("no claims", Box::new(|c: &mut Value| *c = json!({}))),
     ];
     for (case, edit) in edits {
@@ -144,7 +210,10 @@ async fn claims_that_disagree_with_the_token_are_forbidden() {
         edit(claims_mut(&mut event));
         let run = h.invoke(&event).await;
         assert_eq!(run.api().0, 403, "{case}: {}", run.audit);
-        assert_eq!(run.audit["actor_username"], "alice", "{case}: the verified caller is the actor");
+        assert_eq!(
+            run.audit["actor_username"], "alice",
+            "{case}: the verified caller is the actor"
+        );
     }
     assert_eq!(pool.sign_in("bob", INITIAL_PASSWORD).await, SignIn::Tokens);
     h.assert_no_secret_leaked();
@@ -162,7 +231,9 @@ async fn the_issuer_cognito_idp_form_is_accepted() {
     let run = h.invoke(&event_with(&pool, &token)).await;
     assert_eq!(run.api().0, 200, "{}", run.audit);
 
-    let token = forged(&real, |c| c["iss"] = json!("https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"));
+    let token = forged(&real, |c| {
+        c["iss"] = json!("https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_Other")
+    });
     assert_eq!(h.invoke(&event_with(&pool, &token)).await.api().0, 401);
     h.assert_no_secret_leaked();
 }

@@ -19,6 +19,7 @@ use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
 
+use crate::groups::is_group_name;
 use crate::json;
 
 pub mod jwks;
@@ -362,13 +363,6 @@ fn groups(claims: &Map<String, Value>) -> Result<Vec<String>, &'static str> {
             .collect(),
         Some(_) => Err(MALFORMED),
     }
-}
-
-/// Cognito group names: 1-128 characters without whitespace or control characters; a comma
-/// is refused too, since REST authorizer claims join groups with commas.
-pub fn is_group_name(name: &str) -> bool {
-    let length = name.chars().count();
-    (1..=128).contains(&length) && !name.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',')
 }
 
 #[cfg(test)]
