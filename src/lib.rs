@@ -18,6 +18,7 @@ pub mod error;
 pub mod event;
 mod json;
 pub mod metrics;
+pub mod password;
 pub mod request;
 pub mod response;
 pub mod telemetry;
