@@ -12,6 +12,7 @@ use serde_json::Value;
 
 pub mod audit;
 pub mod auth;
+pub mod change_events;
 pub mod config;
 pub mod directory;
 pub mod error;
