@@ -14,6 +14,7 @@ use lambda_runtime::Diagnostic;
 use serde_json::Value;
 
 pub mod audit;
+pub mod change_events;
 pub mod config;
 pub mod directory;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod groups;
 mod json;
 pub mod metrics;
 pub mod output;
+pub mod password;
 pub mod policy;
 pub mod request;
 pub mod response;
