@@ -129,6 +129,18 @@ pub struct AuditRecord {
     /// The error code of a failed sign-out after a successful set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sign_out_error: Option<&'static str>,
+    /// Why the admin or workflow did it (the request's `reason`, e.g. a ticket number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_reason: Option<String>,
+    /// `true` when the function generated the password (never the password itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated: Option<bool>,
+    /// Whether the `Password Set` event reached the bus (only with `EVENT_BUS_NAME`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_published: Option<bool>,
+    /// Why the publish failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_error: Option<String>,
     pub lambda_request_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_request_id: Option<String>,
@@ -219,6 +231,10 @@ mod tests {
             password_set: PasswordSet::Yes,
             signed_out: Some(false),
             sign_out_error: Some("UpstreamError"),
+            change_reason: None,
+            generated: None,
+            event_published: None,
+            event_error: None,
             lambda_request_id: "r".into(),
             api_request_id: None,
             duration_ms: 3,
@@ -286,6 +302,10 @@ mod tests {
             requested_by: Some("w".into()),
             correlation_id: Some("x".into()),
             api_request_id: Some("a".into()),
+            change_reason: Some("INC-1".into()),
+            generated: Some(true),
+            event_published: Some(false),
+            event_error: Some("e".into()),
             ..record()
         };
         let line: serde_json::Value = serde_json::from_str(&full.line(UNIX_EPOCH)).unwrap();

@@ -139,6 +139,13 @@ pub struct MemoryChangeEvents {
 }
 
 #[cfg(test)]
+impl<T: ChangeEvents + Sync + Send> ChangeEvents for std::sync::Arc<T> {
+    async fn publish(&self, event: &PasswordSetEvent) -> Result<(), String> {
+        T::publish(self, event).await
+    }
+}
+
+#[cfg(test)]
 impl ChangeEvents for MemoryChangeEvents {
     async fn publish(&self, event: &PasswordSetEvent) -> Result<(), String> {
         if let Some(detail) = &self.fail_with {

@@ -105,6 +105,12 @@ pub struct Config {
     pub upstream: UpstreamSettings,
     /// CloudWatch namespace of the embedded metrics.
     pub metrics_namespace: String,
+    /// Refuse common passwords and passwords containing the username (`PASSWORD_BLOCKLIST`).
+    pub password_blocklist: bool,
+    /// Every request must say why (`REQUIRE_REASON`).
+    pub require_reason: bool,
+    /// Where a `Password Set` event goes after each successful set (`EVENT_BUS_NAME`).
+    pub event_bus_name: Option<String>,
 }
 
 impl Config {
@@ -242,6 +248,22 @@ impl Config {
             warmup: flag(&get, "COGNITO_WARMUP", false)?,
         };
 
+        let event_bus_name = match get("EVENT_BUS_NAME") {
+            Some(name)
+                if (1..=256).contains(&name.len())
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || "/._-:".contains(c)) =>
+            {
+                Some(name)
+            }
+            Some(_) => {
+                return Err(invalid(
+                    "EVENT_BUS_NAME",
+                    "must be an event bus name or ARN (letters, digits and /._-:)",
+                ))
+            }
+            None => None,
+        };
+
         Ok(Self {
             entry_points,
             user_pool_id,
@@ -256,6 +278,9 @@ impl Config {
             cors_allow_origin,
             upstream,
             metrics_namespace,
+            password_blocklist: flag(&get, "PASSWORD_BLOCKLIST", true)?,
+            require_reason: flag(&get, "REQUIRE_REASON", false)?,
+            event_bus_name,
         })
     }
 }
@@ -505,6 +530,7 @@ mod tests {
         assert_eq!(c.upstream.operation_timeout, Duration::from_secs(4));
         assert_eq!(c.metrics_namespace, "AdminSetPassword");
         assert!(!c.upstream.warmup, "warm-up is opt-in (docs/performance.md)");
+        assert!(c.password_blocklist && !c.require_reason && c.event_bus_name.is_none());
     }
 
     #[test]
@@ -606,6 +632,9 @@ mod tests {
             ("PASSWORD_SECRET_PREFIX", "onboarding"),
             ("CORS_ALLOW_ORIGIN", "https://a.example, https://b.example"),
             ("AWS_REGION", "us-east-1"),
+            ("PASSWORD_BLOCKLIST", "off"),
+            ("REQUIRE_REASON", "1"),
+            ("EVENT_BUS_NAME", "bus with spaces"),
         ];
         for (var, value) in cases {
             match config(&with(&[(var, value)])) {

@@ -4,6 +4,7 @@
 use lambda_runtime::Diagnostic;
 
 use crate::audit::Outcome;
+use crate::password::Violation;
 
 /// Why an upstream (Cognito, Secrets Manager) call failed; decides 502, 503 or 504.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,11 @@ pub enum AppError {
     /// The pool's password policy rejected the password (Cognito's message, sanitised).
     #[error("{0}")]
     InvalidPassword(String),
+    /// The function's own check found every rule the password breaks (the pool's policy, the
+    /// common-password blocklist, the username). The list is machine-readable: `violations`
+    /// in API error bodies, the same JSON array in a direct invocation's message.
+    #[error("the password does not meet the policy: {}", violation_list(.0))]
+    PasswordRejected(Vec<Violation>),
     /// The pool's password history refused the password (`PasswordHistoryPolicyViolationException`).
     #[error("the password was used recently; choose another")]
     PasswordReused,
@@ -71,6 +77,10 @@ pub enum AppError {
     Internal { detail: String },
 }
 
+fn violation_list(violations: &[Violation]) -> String {
+    serde_json::to_string(violations).unwrap_or_default()
+}
+
 /// Seconds a throttled caller is told to wait (`Retry-After`).
 pub const RETRY_AFTER_SECONDS: u32 = 2;
 
@@ -82,7 +92,7 @@ impl AppError {
             Self::Unauthorized { .. } => "Unauthorized",
             Self::Forbidden(_) => "Forbidden",
             Self::FederatedUser => "FederatedUser",
-            Self::InvalidPassword(_) => "InvalidPassword",
+            Self::InvalidPassword(_) | Self::PasswordRejected(_) => "InvalidPassword",
             Self::PasswordReused => "PasswordReused",
             Self::InvalidParameter(_) => "InvalidParameter",
             Self::UserNotFound => "UserNotFound",
@@ -99,6 +109,7 @@ impl AppError {
             Self::InvalidRequest(_)
             | Self::SecretUnusable { .. }
             | Self::InvalidPassword(_)
+            | Self::PasswordRejected(_)
             | Self::PasswordReused
             | Self::InvalidParameter(_) => 400,
             Self::Unauthorized { .. } => 401,
@@ -130,6 +141,7 @@ impl AppError {
             Self::InvalidRequest(_)
             | Self::SecretUnusable { .. }
             | Self::InvalidPassword(_)
+            | Self::PasswordRejected(_)
             | Self::PasswordReused
             | Self::InvalidParameter(_)
             | Self::UserNotFound => Outcome::Invalid,
@@ -203,6 +215,7 @@ mod tests {
             AppError::Forbidden("not an admin".into()),
             AppError::FederatedUser,
             AppError::InvalidPassword("Password does not conform to policy".into()),
+            AppError::PasswordRejected(vec![Violation::MinimumLength, Violation::CommonPassword]),
             AppError::PasswordReused,
             AppError::InvalidParameter("bad parameter".into()),
             AppError::UserNotFound,
@@ -233,6 +246,7 @@ mod tests {
             ("InvalidRequest", 400, Outcome::Invalid),
             ("Forbidden", 403, Outcome::Denied),
             ("FederatedUser", 409, Outcome::Denied),
+            ("InvalidPassword", 400, Outcome::Invalid),
             ("InvalidPassword", 400, Outcome::Invalid),
             ("PasswordReused", 400, Outcome::Invalid),
             ("InvalidParameter", 400, Outcome::Invalid),

@@ -8,6 +8,7 @@
 //! happens, before the Lambda deadline.
 
 use std::future::Future;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::Diagnostic;
@@ -40,9 +41,11 @@ pub use directory::{Directory, SecretStore, IAM_ACTIONS};
 pub use error::AppError;
 pub use output::Output;
 
+use change_events::{ChangeEvents, Initiator, PasswordSetEvent, RequestIds};
 use directory::UserStatus;
 use error::UpstreamKind;
 use event::{ApiContext, EntryShape, ParsedEvent, RequestInput};
+use password::PasswordPolicy;
 use policy::{Actor, Facts};
 use request::{FunctionHome, Password, PasswordSource, SetPassword};
 use response::Success;
@@ -89,7 +92,7 @@ pub fn prepare(config: &Config, raw_event: &str, invocation: &Invocation) -> Pre
     let mut record = initial_record(config, &parsed, &invocation.request_id);
     let ParsedEvent { shape, api, input, .. } = parsed;
     let command = input.and_then(|input| match input {
-        RequestInput::Api { path_username, body } => request::parse_api_body(path_username.as_deref(), &body),
+        RequestInput::Api { path_username, body } => request::parse_api_body(config, path_username.as_deref(), &body),
         RequestInput::Direct(payload) => {
             let home = FunctionHome::from_function_arn(&invocation.function_arn);
             let (command, iam) = request::parse_direct(config, &payload, home.as_ref())?;
@@ -102,6 +105,8 @@ pub fn prepare(config: &Config, raw_event: &str, invocation: &Invocation) -> Pre
         record.target_username = Some(command.username.as_str().to_owned());
         record.permanent = Some(command.permanent);
         record.sign_out = Some(command.sign_out);
+        record.change_reason = command.reason.as_ref().map(|r| r.as_str().to_owned());
+        record.generated = matches!(command.password, PasswordSource::Generate).then_some(true);
     }
     Prepared {
         shape,
@@ -137,6 +142,10 @@ fn initial_record(config: &Config, parsed: &ParsedEvent, lambda_request_id: &str
         password_set: PasswordSet::No,
         signed_out: None,
         sign_out_error: None,
+        change_reason: None,
+        generated: None,
+        event_published: None,
+        event_error: None,
         lambda_request_id: lambda_request_id.to_owned(),
         api_request_id: api.and_then(|a| a.request_id.clone()),
         duration_ms: 0,
@@ -151,24 +160,36 @@ fn record_failure(record: &mut AuditRecord, err: &AppError) {
 }
 
 /// The function: configuration and the ports, built once at init.
-pub struct App<D, S, K> {
+pub struct App<D, S, K, E> {
     pub config: Config,
     directory: D,
     secrets: S,
     keys: K,
+    /// Where `Password Set` events go (`EVENT_BUS_NAME`), if anywhere.
+    events: Option<E>,
     token_policy: Option<TokenPolicy>,
+    /// The target pool's password policy, read once and kept for the life of the process.
+    pool_policy: OnceLock<PasswordPolicy>,
     output: Output,
 }
 
-impl<D: Directory + Sync, S: SecretStore + Sync, K: KeySource + Sync> App<D, S, K> {
-    pub fn new(config: Config, directory: D, secrets: S, keys: K, output: Output) -> Self {
+impl<D, S, K, E> App<D, S, K, E>
+where
+    D: Directory + Sync,
+    S: SecretStore + Sync,
+    K: KeySource + Sync,
+    E: ChangeEvents + Sync,
+{
+    pub fn new(config: Config, directory: D, secrets: S, keys: K, events: Option<E>, output: Output) -> Self {
         let token_policy = config.token.as_ref().map(token_policy);
         Self {
             config,
             directory,
             secrets,
             keys,
+            events,
             token_policy,
+            pool_policy: OnceLock::new(),
             output,
         }
     }
@@ -211,6 +232,7 @@ impl<D: Directory + Sync, S: SecretStore + Sync, K: KeySource + Sync> App<D, S, 
                 record.outcome,
                 shape,
                 record.code,
+                record.event_published == Some(false),
                 now_ms,
             )
             .to_string(),
@@ -295,11 +317,13 @@ impl<D: Directory + Sync, S: SecretStore + Sync, K: KeySource + Sync> App<D, S, 
         };
         let admin_pool = config.admin_user_pool_id.as_str();
         let pool = config.user_pool_id.as_str();
-        let (caller_groups, caller_user, target_groups, target_user, password) = tokio::join!(
+        let generated = matches!(command.password, PasswordSource::Generate);
+        let (caller_groups, caller_user, target_groups, target_user, pool_policy, password) = tokio::join!(
             when(lookups.caller_groups, self.directory.list_groups(admin_pool, caller)),
             when(lookups.caller_user, self.directory.get_user(admin_pool, caller)),
             when(lookups.target_groups, self.directory.list_groups(pool, target)),
             when(lookups.target_user, self.directory.get_user(pool, target)),
+            self.pool_policy(),
             self.resolve_password(command.password),
         );
         if let Some(Ok(live)) = &caller_groups {
@@ -315,7 +339,27 @@ impl<D: Directory + Sync, S: SecretStore + Sync, K: KeySource + Sync> App<D, S, 
                 target_user,
             },
         )?;
-        let password = password?;
+        let password = match password? {
+            Some(password) => password,
+            None => Password::generated(
+                password::generate(
+                    pool_policy.as_ref().unwrap_or(&password::FALLBACK_GENERATION_POLICY),
+                    target,
+                )
+                .map_err(|err| AppError::Internal {
+                    detail: format!("generating a password: {err}"),
+                })?,
+            ),
+        };
+        let violations = password::check(
+            password.expose_to_cognito(),
+            target,
+            pool_policy.as_ref(),
+            config.password_blocklist,
+        );
+        if !violations.is_empty() {
+            return Err(AppError::PasswordRejected(violations));
+        }
 
         record.password_set = PasswordSet::Unknown;
         match self
@@ -352,17 +396,84 @@ impl<D: Directory + Sync, S: SecretStore + Sync, K: KeySource + Sync> App<D, S, 
             None
         };
         record.signed_out = signed_out;
+        self.publish(&actor, &command.reason, generated, record).await;
         Ok(Success {
             username: target.to_owned(),
             user_status: UserStatus::after_set(command.permanent),
             signed_out,
+            generated_password: generated.then_some(password),
         })
     }
 
-    async fn resolve_password(&self, source: PasswordSource) -> Result<Password, AppError> {
+    /// The password to set; `None` when the function is to generate one (after the decision,
+    /// with the pool's policy).
+    async fn resolve_password(&self, source: PasswordSource) -> Result<Option<Password>, AppError> {
         match source {
-            PasswordSource::Literal(password) => Ok(password),
-            PasswordSource::SecretRef(secret_id) => self.secrets.password(&secret_id).await,
+            PasswordSource::Literal(password) => Ok(Some(password)),
+            PasswordSource::SecretRef(secret_id) => self.secrets.password(&secret_id).await.map(Some),
+            PasswordSource::Generate => Ok(None),
+        }
+    }
+
+    /// The target pool's password policy: cached after the first good read. A failed read
+    /// does not fail the request: Cognito still enforces its policy on the set.
+    async fn pool_policy(&self) -> Option<PasswordPolicy> {
+        if let Some(policy) = self.pool_policy.get() {
+            return Some(*policy);
+        }
+        match self.directory.password_policy(&self.config.user_pool_id).await {
+            Ok(policy) => Some(*self.pool_policy.get_or_init(|| policy)),
+            Err(err) => {
+                tracing::warn!(
+                    code = err.code(),
+                    detail = err.detail(),
+                    "the pool's password policy could not be read; Cognito checks it on the set"
+                );
+                None
+            }
+        }
+    }
+
+    /// One `Password Set` event per successful set, when a bus is configured. A failed
+    /// publish is logged, audited and counted, and does not fail the request: the password
+    /// has changed.
+    async fn publish(
+        &self,
+        actor: &Actor,
+        reason: &Option<password::Reason>,
+        generated: bool,
+        record: &mut AuditRecord,
+    ) {
+        let Some(events) = &self.events else {
+            return;
+        };
+        let event = PasswordSetEvent {
+            username: record.target_username.clone().unwrap_or_default(),
+            user_pool_id: self.config.user_pool_id.clone(),
+            permanent: record.permanent.unwrap_or(false),
+            signed_out: record.signed_out == Some(true),
+            generated,
+            initiator: match actor {
+                Actor::Admin(token) => Initiator::Admin(change_events::Actor {
+                    username: Some(token.username.clone()),
+                    sub: Some(token.sub.clone()),
+                }),
+                Actor::Workflow => Initiator::Workflow(record.requested_by.clone()),
+            },
+            reason: reason.clone(),
+            correlation_id: record.correlation_id.clone(),
+            request_ids: RequestIds {
+                lambda: record.lambda_request_id.clone(),
+                api: record.api_request_id.clone(),
+            },
+        };
+        match events.publish(&event).await {
+            Ok(()) => record.event_published = Some(true),
+            Err(detail) => {
+                tracing::warn!(detail = detail.as_str(), "the Password Set event was not published");
+                record.event_published = Some(false);
+                record.event_error = Some(detail);
+            }
         }
     }
 }
@@ -393,10 +504,12 @@ fn abandoned_at_deadline(record: &mut AuditRecord) -> Result<Success, AppError> 
             record.signed_out = Some(false);
             record.sign_out_error = Some("UpstreamError");
             record.detail = Some(format!("AdminUserGlobalSignOut: {detail}"));
+            // A generated password is lost with the abandoned work: the admin must reset again.
             Ok(Success {
                 username: record.target_username.clone().unwrap_or_default(),
                 user_status: UserStatus::after_set(record.permanent.unwrap_or(false)),
                 signed_out: Some(false),
+                generated_password: None,
             })
         }
     }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use admin_set_password::change_events::EventBridgeChangeEvents;
 use admin_set_password::error::AppError;
 use admin_set_password::token::{HttpJwksFetch, JwksCache};
 use admin_set_password::{telemetry, App, CognitoDirectory, Config, Invocation, Output, SecretsManagerStore};
@@ -47,7 +48,12 @@ async fn main() -> Result<(), Error> {
         }
     }
 
-    let app = App::new(config, directory, secrets, keys, Output::Stdout);
+    let events = config
+        .event_bus_name
+        .as_ref()
+        .map(|bus| EventBridgeChangeEvents::new(aws_sdk_eventbridge::Client::new(&sdk_config), bus.clone()));
+
+    let app = App::new(config, directory, secrets, keys, events, Output::Stdout);
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
         let context = event.context;

@@ -7,6 +7,9 @@ use serde_json::{json, Map, Value};
 use crate::audit::Outcome;
 use crate::event::EntryShape;
 
+/// Counted when a `Password Set` event could not be published.
+pub const EVENT_PUBLISH_FAILED: &str = "EventPublishFailed";
+
 /// The EMF document: the outcome's metric (value 1) with dimension sets for the total, by
 /// entry shape and, for failures, by error code. All dimension values come from fixed sets.
 pub fn emf_document(
@@ -14,6 +17,7 @@ pub fn emf_document(
     outcome: Outcome,
     shape: EntryShape,
     code: Option<&str>,
+    event_publish_failed: bool,
     timestamp_ms: u128,
 ) -> Value {
     let metric = outcome.metric_name();
@@ -25,6 +29,12 @@ pub fn emf_document(
         document.insert("ErrorCode".into(), json!(code));
     }
     document.insert(metric.into(), json!(1));
+    let mut metrics = vec![json!({"Name": metric, "Unit": "Count"})];
+    // The password changed but nothing downstream heard of it: worth an alarm of its own.
+    if event_publish_failed {
+        document.insert(EVENT_PUBLISH_FAILED.into(), json!(1));
+        metrics.push(json!({"Name": EVENT_PUBLISH_FAILED, "Unit": "Count"}));
+    }
     document.insert(
         "_aws".into(),
         json!({
@@ -32,7 +42,7 @@ pub fn emf_document(
             "CloudWatchMetrics": [{
                 "Namespace": namespace,
                 "Dimensions": dimension_sets,
-                "Metrics": [{"Name": metric, "Unit": "Count"}]
+                "Metrics": metrics
             }]
         }),
     );
@@ -45,7 +55,14 @@ mod tests {
 
     #[test]
     fn success_document_declares_total_and_shape_dimensions() {
-        let doc = emf_document("Ns", Outcome::Success, EntryShape::RestApi, None, 1_700_000_000_000);
+        let doc = emf_document(
+            "Ns",
+            Outcome::Success,
+            EntryShape::RestApi,
+            None,
+            false,
+            1_700_000_000_000,
+        );
         assert_eq!(
             doc,
             json!({
@@ -60,8 +77,21 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_event_publish_is_counted_beside_the_outcome() {
+        let doc = emf_document("Ns", Outcome::Success, EntryShape::RestApi, None, true, 1);
+        assert_eq!(
+            (doc["PasswordSet"].clone(), doc[EVENT_PUBLISH_FAILED].clone()),
+            (json!(1), json!(1))
+        );
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0]["Metrics"][1]["Name"],
+            EVENT_PUBLISH_FAILED
+        );
+    }
+
+    #[test]
     fn failure_document_adds_the_error_code_dimension() {
-        let doc = emf_document("Ns", Outcome::Denied, EntryShape::Direct, Some("Forbidden"), 1);
+        let doc = emf_document("Ns", Outcome::Denied, EntryShape::Direct, Some("Forbidden"), false, 1);
         assert_eq!(doc["Denied"], json!(1));
         assert_eq!(doc["ErrorCode"], json!("Forbidden"));
         assert_eq!(

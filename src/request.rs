@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::config::Config;
 use crate::error::AppError;
+use crate::password::Reason;
 
 /// Largest request body accepted, in bytes after base64 decoding.
 pub const MAX_BODY_BYTES: usize = 4 * 1024;
@@ -83,12 +84,25 @@ impl Password {
     pub(crate) fn expose_to_cognito(&self) -> &str {
         self.0.expose_secret()
     }
+
+    /// A generated password that passed the function's own check.
+    pub(crate) fn generated(secret: SecretString) -> Self {
+        Self(secret)
+    }
+
+    /// The plaintext of a generated password, for the one response that returns it.
+    pub(crate) fn expose_to_caller(&self) -> &str {
+        self.0.expose_secret()
+    }
 }
 
 /// Where the new password comes from.
 #[derive(Debug)]
 pub enum PasswordSource {
     Literal(Password),
+    /// The function generates a temporary one that meets the pool's policy (API only: it is
+    /// returned once, and must never land in Step Functions history).
+    Generate,
     /// A Secrets Manager secret (name or ARN) holding it, so Step Functions history never does.
     SecretRef(String),
 }
@@ -100,6 +114,8 @@ pub struct SetPassword {
     pub password: PasswordSource,
     pub permanent: bool,
     pub sign_out: bool,
+    /// Why the admin did it (a ticket number, typically), for the audit line and the event.
+    pub reason: Option<Reason>,
 }
 
 /// Who asked, as a direct invocation reports it (for the audit trail only; IAM authorised it).
@@ -109,7 +125,7 @@ pub struct IamContext {
     pub correlation_id: Option<String>,
 }
 
-const API_FIELDS: &[&str] = &["password", "permanent", "signOut"];
+const API_FIELDS: &[&str] = &["password", "generate", "permanent", "signOut", "reason"];
 const DIRECT_FIELDS: &[&str] = &[
     "username",
     "password",
@@ -118,23 +134,64 @@ const DIRECT_FIELDS: &[&str] = &[
     "signOut",
     "requestedBy",
     "correlationId",
+    "reason",
 ];
 
 /// Validates an API body (already decoded and parsed) for the user named in the path.
-pub fn parse_api_body(path_username: Option<&str>, body: &Map<String, Value>) -> Result<SetPassword, AppError> {
+pub fn parse_api_body(
+    config: &Config,
+    path_username: Option<&str>,
+    body: &Map<String, Value>,
+) -> Result<SetPassword, AppError> {
     reject_unknown_fields(body, API_FIELDS, "body")?;
     let username =
         Username::parse(path_username.ok_or_else(|| AppError::invalid("username", "missing from the path"))?)?;
-    let password = match body.get("password") {
-        None => return Err(AppError::invalid("password", "is required")),
-        Some(value) => Password::parse(string_field(value, "password")?, "password")?,
+    let permanent = bool_field(body, "permanent")?;
+    let generate = bool_field(body, "generate")?;
+    let password = match (body.get("password"), generate) {
+        (Some(_), true) => {
+            return Err(AppError::invalid(
+                "password",
+                "give password or \"generate\": true, not both",
+            ))
+        }
+        (None, true) if permanent => {
+            return Err(AppError::invalid(
+                "generate",
+                "generated passwords are temporary; permanent must be false",
+            ))
+        }
+        (None, true) => PasswordSource::Generate,
+        (None, false) => {
+            return Err(AppError::invalid(
+                "password",
+                "is required (or \"generate\": true for a temporary password)",
+            ))
+        }
+        (Some(value), false) => PasswordSource::Literal(Password::parse(string_field(value, "password")?, "password")?),
     };
     Ok(SetPassword {
         username,
-        password: PasswordSource::Literal(password),
-        permanent: bool_field(body, "permanent")?,
+        password,
+        permanent,
         sign_out: bool_field(body, "signOut")?,
+        reason: reason_field(config, body)?,
     })
+}
+
+/// `reason`: 1-200 printable characters; required with `REQUIRE_REASON`.
+fn reason_field(config: &Config, object: &Map<String, Value>) -> Result<Option<Reason>, AppError> {
+    match object.get("reason") {
+        None if config.require_reason => Err(AppError::invalid(
+            "reason",
+            "is required on this function (REQUIRE_REASON), e.g. a ticket number",
+        )),
+        None => Ok(None),
+        Some(Value::String(raw)) => Reason::parse(raw)
+            .map(Some)
+            .map_err(|err| AppError::invalid("reason", err)),
+        Some(_) => Err(AppError::invalid("reason", "must be a string")),
+    }
 }
 
 /// Where this function runs, from its invoked ARN: a secret ARN must name the same account
@@ -167,6 +224,12 @@ pub fn parse_direct(
     payload: &Map<String, Value>,
     home: Option<&FunctionHome>,
 ) -> Result<(SetPassword, IamContext), AppError> {
+    if payload.contains_key("generate") {
+        return Err(AppError::invalid(
+            "generate",
+            "is for the API only: a generated password returned to a workflow would be kept in Step Functions history; use passwordSecretId",
+        ));
+    }
     reject_unknown_fields(payload, DIRECT_FIELDS, "event")?;
     let username = match payload.get("username") {
         None => return Err(AppError::invalid("username", "is required")),
@@ -203,6 +266,7 @@ pub fn parse_direct(
         password,
         permanent: bool_field(payload, "permanent")?,
         sign_out: bool_field(payload, "signOut")?,
+        reason: reason_field(config, payload)?,
     };
     Ok((command, iam))
 }
@@ -411,10 +475,16 @@ mod tests {
 
     #[test]
     fn api_body_defaults_to_a_temporary_password_without_sign_out() {
-        let cmd = parse_api_body(Some("bob"), &object(json!({"password": "Temp-Passw0rd"}))).unwrap();
+        let cmd = parse_api_body(
+            &config(None),
+            Some("bob"),
+            &object(json!({"password": "Temp-Passw0rd"})),
+        )
+        .unwrap();
         assert_eq!(cmd.username.as_str(), "bob");
         assert!(!cmd.permanent && !cmd.sign_out);
         let cmd = parse_api_body(
+            &config(None),
             Some("bob"),
             &object(json!({"password": "Temp-Passw0rd", "permanent": true, "signOut": true})),
         )
@@ -450,10 +520,14 @@ mod tests {
             ),
         ];
         for (body, expected) in cases {
-            let msg = message(parse_api_body(Some("bob"), &object(body.clone())));
+            let msg = message(parse_api_body(&config(None), Some("bob"), &object(body.clone())));
             assert!(msg.starts_with(expected), "{body}: got {msg:?}, want {expected:?}");
         }
-        let msg = message(parse_api_body(None, &object(json!({"password": "Temp-Passw0rd"}))));
+        let msg = message(parse_api_body(
+            &config(None),
+            None,
+            &object(json!({"password": "Temp-Passw0rd"})),
+        ));
         assert!(msg.starts_with("username: missing"), "{msg}");
     }
 
@@ -561,6 +635,64 @@ mod tests {
         let payload = object(json!({"username": "bob", "password": "Temp-Passw0rd"}));
         let msg = message(parse_direct(&c, &payload));
         assert!(msg.contains("use passwordSecretId"), "{msg}");
+    }
+
+    #[test]
+    fn generate_asks_for_a_temporary_password_and_excludes_the_others() {
+        let c = config(None);
+        let cmd = parse_api_body(&c, Some("bob"), &object(json!({"generate": true, "signOut": true}))).unwrap();
+        assert!(matches!(cmd.password, PasswordSource::Generate) && !cmd.permanent && cmd.sign_out);
+        let cases = [
+            (
+                json!({"generate": true, "password": "Temp-Passw0rd"}),
+                "password: give password or",
+            ),
+            (
+                json!({"generate": true, "permanent": true}),
+                "generate: generated passwords are temporary",
+            ),
+            (json!({"generate": false}), "password: is required"),
+            (json!({"generate": "yes"}), "generate: must be true or false"),
+        ];
+        for (body, expected) in cases {
+            let msg = message(parse_api_body(&c, Some("bob"), &object(body.clone())));
+            assert!(msg.starts_with(expected), "{body}: {msg}");
+        }
+        let msg = message(parse_direct(&c, &object(json!({"username": "bob", "generate": true}))));
+        assert!(msg.starts_with("generate: is for the API only"), "{msg}");
+    }
+
+    #[test]
+    fn reasons_are_recorded_and_can_be_required() {
+        let c = config(None);
+        let cmd = parse_api_body(
+            &c,
+            Some("bob"),
+            &object(json!({"password": "Temp-Passw0rd", "reason": "INC-4711"})),
+        )
+        .unwrap();
+        assert_eq!(cmd.reason.unwrap().as_str(), "INC-4711");
+        let (cmd, _) = parse_direct(
+            &c,
+            &object(json!({"username": "bob", "password": "Temp-Passw0rd", "reason": "onboarding"})),
+        )
+        .unwrap();
+        assert_eq!(cmd.reason.unwrap().as_str(), "onboarding");
+        for bad in [json!(""), json!("a\nb"), json!("x".repeat(201)), json!(7)] {
+            let msg = message(parse_api_body(
+                &c,
+                Some("bob"),
+                &object(json!({"password": "Temp-Passw0rd", "reason": bad})),
+            ));
+            assert!(msg.starts_with("reason: "), "{msg}");
+        }
+        let strict = crate::testing::config(&[("REQUIRE_REASON", "true")]);
+        let msg = message(parse_api_body(
+            &strict,
+            Some("bob"),
+            &object(json!({"password": "Temp-Passw0rd"})),
+        ));
+        assert!(msg.starts_with("reason: is required"), "{msg}");
     }
 
     #[test]

@@ -7,14 +7,18 @@ use serde_json::{json, Value};
 use crate::directory::UserStatus;
 use crate::error::{AppError, RETRY_AFTER_SECONDS};
 use crate::event::EntryShape;
+use crate::request::Password;
 
 /// What a successful invocation reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Success {
     pub username: String,
     pub user_status: UserStatus,
-    /// `Some(true)` when the caller asked for a global sign-out and it happened.
+    /// `Some(true)` when the caller asked for a global sign-out and it happened, `Some(false)`
+    /// when the password was set but the sign-out failed.
     pub signed_out: Option<bool>,
+    /// A password the function generated: returned to the admin this once, never logged.
+    pub generated_password: Option<Password>,
 }
 
 impl Success {
@@ -22,6 +26,9 @@ impl Success {
         let mut doc = json!({"username": self.username, "userStatus": self.user_status.as_str()});
         if let Some(signed_out) = self.signed_out {
             doc["signedOut"] = json!(signed_out);
+        }
+        if let Some(password) = &self.generated_password {
+            doc["password"] = json!(password.expose_to_caller());
         }
         doc
     }
@@ -55,7 +62,13 @@ pub fn render(
             if matches!(err, AppError::TooManyRequests) {
                 headers["retry-after"] = json!(RETRY_AFTER_SECONDS.to_string());
             }
-            let body = json!({"error": {"code": err.code(), "message": err.to_string(), "requestId": request_id}});
+            let mut body = json!({"error": {"code": err.code(), "message": err.to_string(), "requestId": request_id}});
+            if let AppError::PasswordRejected(violations) = err {
+                body["error"]["violations"] = json!(violations);
+            }
+            if matches!(err, AppError::Unauthorized { .. }) {
+                headers["www-authenticate"] = json!("Bearer");
+            }
             (err.status(), body)
         }
     };
@@ -76,6 +89,7 @@ mod tests {
             username: "bob".into(),
             user_status: UserStatus::ForceChangePassword,
             signed_out: None,
+            generated_password: None,
         }
     }
 

@@ -15,6 +15,7 @@ use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 use super::{Directory, SecretStore, UserRecord, UserStatus};
 use crate::error::{sanitise_message, AppError, UpstreamKind};
+use crate::password::PasswordPolicy;
 use crate::request::Password;
 use crate::upstream::{map_sdk_error, unmodelled_service_error};
 
@@ -41,17 +42,40 @@ impl CognitoDirectory {
     /// `DescribeUserPool`: proves the pool id and the role at init, and leaves a warm
     /// TLS connection in the pool for the first request.
     pub async fn describe_pool(&self, pool_id: &str) -> Result<(), AppError> {
-        self.client
-            .describe_user_pool()
-            .user_pool_id(pool_id)
-            .send()
-            .await
-            .map(drop)
-            .map_err(describe_user_pool_error)
+        self.password_policy(pool_id).await.map(drop)
     }
 }
 
 impl Directory for CognitoDirectory {
+    async fn password_policy(&self, pool_id: &str) -> Result<PasswordPolicy, AppError> {
+        let output = self
+            .client
+            .describe_user_pool()
+            .user_pool_id(pool_id)
+            .send()
+            .await
+            .map_err(describe_user_pool_error)?;
+        let policy = output
+            .user_pool()
+            .and_then(|pool| pool.policies())
+            .and_then(|policies| policies.password_policy());
+        // Cognito's defaults for a pool created without a password policy.
+        let default = PasswordPolicy::COGNITO_DEFAULT;
+        Ok(match policy {
+            None => default,
+            Some(p) => PasswordPolicy {
+                minimum_length: p
+                    .minimum_length()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(default.minimum_length),
+                require_uppercase: p.require_uppercase(),
+                require_lowercase: p.require_lowercase(),
+                require_numbers: p.require_numbers(),
+                require_symbols: p.require_symbols(),
+            },
+        })
+    }
+
     async fn list_groups(&self, pool_id: &str, username: &str) -> Result<Vec<String>, AppError> {
         let mut groups = Vec::new();
         let mut next_token = None;

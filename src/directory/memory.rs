@@ -6,7 +6,23 @@ use std::sync::Mutex;
 
 use super::{Directory, SecretStore, UserRecord, UserStatus};
 use crate::error::AppError;
+use crate::password::PasswordPolicy;
 use crate::request::Password;
+
+impl Default for MemoryDirectory {
+    fn default() -> Self {
+        Self {
+            users: Mutex::default(),
+            calls: Mutex::default(),
+            failures: Mutex::default(),
+            hanging: Mutex::default(),
+            policy: Mutex::new(PasswordPolicy {
+                minimum_length: 10,
+                ..PasswordPolicy::COGNITO_DEFAULT
+            }),
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct MemoryUser {
@@ -20,12 +36,12 @@ pub struct MemoryUser {
 /// Builds the error an injected failure returns.
 pub type Failure = fn() -> AppError;
 
-#[derive(Default)]
 pub struct MemoryDirectory {
     users: Mutex<HashMap<(String, String), MemoryUser>>,
     calls: Mutex<Vec<String>>,
     failures: Mutex<HashMap<&'static str, Failure>>,
     hanging: Mutex<Vec<&'static str>>,
+    policy: Mutex<PasswordPolicy>,
 }
 
 impl MemoryDirectory {
@@ -44,6 +60,12 @@ impl MemoryDirectory {
     /// Makes every call of `operation` (e.g. "AdminSetUserPassword") fail with `err()`.
     pub fn failing(self, operation: &'static str, err: Failure) -> Self {
         self.failures.lock().unwrap().insert(operation, err);
+        self
+    }
+
+    /// Sets the pool's password policy (default: length 10, every class).
+    pub fn with_policy(self, policy: PasswordPolicy) -> Self {
+        *self.policy.lock().unwrap() = policy;
         self
     }
 
@@ -90,6 +112,14 @@ impl MemoryDirectory {
 }
 
 impl Directory for MemoryDirectory {
+    async fn password_policy(&self, pool_id: &str) -> Result<PasswordPolicy, AppError> {
+        self.calls.lock().unwrap().push(format!("DescribeUserPool {pool_id}"));
+        if let Some(err) = self.failures.lock().unwrap().get("DescribeUserPool") {
+            return Err(err());
+        }
+        Ok(*self.policy.lock().unwrap())
+    }
+
     async fn list_groups(&self, pool_id: &str, username: &str) -> Result<Vec<String>, AppError> {
         self.call("AdminListGroupsForUser", pool_id, username)
             .await

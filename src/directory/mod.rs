@@ -5,6 +5,7 @@
 use std::future::Future;
 
 use crate::error::AppError;
+use crate::password::PasswordPolicy;
 use crate::request::Password;
 
 pub mod cognito;
@@ -20,6 +21,7 @@ pub const IAM_ACTIONS: &[&str] = &[
     "cognito-idp:AdminUserGlobalSignOut",
     "cognito-idp:DescribeUserPool",
     "secretsmanager:GetSecretValue",
+    "events:PutEvents",
 ];
 
 /// A Cognito user status, as far as the rules care.
@@ -64,6 +66,9 @@ pub struct UserRecord {
 
 /// The user-pool operations. Errors are already `AppError`s with the table's codes.
 pub trait Directory {
+    /// The pool's password policy (`DescribeUserPool`).
+    fn password_policy(&self, pool_id: &str) -> impl Future<Output = Result<PasswordPolicy, AppError>> + Send;
+
     /// Group names of `username` in `pool_id` (all pages).
     fn list_groups(&self, pool_id: &str, username: &str) -> impl Future<Output = Result<Vec<String>, AppError>> + Send;
 

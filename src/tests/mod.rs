@@ -8,12 +8,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{json, Value};
 
+use crate::change_events::MemoryChangeEvents;
 use crate::directory::memory::{Failure, MemoryDirectory, MemorySecrets};
 use crate::directory::UserStatus;
 use crate::error::{AppError, UpstreamKind};
 use crate::testing::{self, authenticate, config, TestKeys, POOL};
 use crate::{App, Config, Invocation, Output};
 
+mod features;
 mod hostile;
 mod trust;
 
@@ -33,6 +35,7 @@ fn pool() -> MemoryDirectory {
 
 struct Run {
     response: Result<Value, lambda_runtime::Diagnostic>,
+    events: Option<Arc<MemoryChangeEvents>>,
     calls: Vec<String>,
     audit: Value,
     output: Vec<String>,
@@ -54,6 +57,17 @@ async fn run_with(config: Config, directory: MemoryDirectory, event: &str) -> Ru
 }
 
 async fn run_invocation(config: Config, directory: MemoryDirectory, event: &str, invocation: Invocation) -> Run {
+    run_all(config, directory, event, invocation, None).await
+}
+
+/// Runs one event with a change-event bus (the in-memory one) when `events` is given.
+async fn run_all(
+    config: Config,
+    directory: MemoryDirectory,
+    event: &str,
+    invocation: Invocation,
+    events: Option<Arc<MemoryChangeEvents>>,
+) -> Run {
     let output = Output::buffer();
     let directory = Arc::new(directory);
     let secrets = MemorySecrets(HashMap::from([
@@ -65,6 +79,7 @@ async fn run_invocation(config: Config, directory: MemoryDirectory, event: &str,
         SharedDirectory(directory.clone()),
         secrets,
         TestKeys,
+        events.clone(),
         output.clone(),
     );
     let started = Instant::now();
@@ -79,6 +94,7 @@ async fn run_invocation(config: Config, directory: MemoryDirectory, event: &str,
     );
     Run {
         response,
+        events,
         calls: directory.calls(),
         audit: audit_lines[0].clone(),
         output: output.lines(),
@@ -95,6 +111,9 @@ async fn run(event: &str) -> Run {
 struct SharedDirectory(Arc<MemoryDirectory>);
 
 impl crate::Directory for SharedDirectory {
+    async fn password_policy(&self, pool_id: &str) -> Result<crate::password::PasswordPolicy, AppError> {
+        self.0.password_policy(pool_id).await
+    }
     async fn list_groups(&self, pool_id: &str, username: &str) -> Result<Vec<String>, AppError> {
         self.0.list_groups(pool_id, username).await
     }
@@ -181,6 +200,7 @@ async fn rest_admin_sets_a_temporary_password_after_one_concurrent_round() {
             "AdminGetUser alice",
             "AdminListGroupsForUser bob",
             "AdminGetUser bob",
+            "DescribeUserPool us-east-1_Example",
             "AdminSetUserPassword bob"
         ]
     );
@@ -295,6 +315,7 @@ async fn workflow_onboards_a_new_user_from_a_secret() {
         [
             "AdminListGroupsForUser newbie",
             "AdminGetUser newbie",
+            "DescribeUserPool us-east-1_Example",
             "AdminSetUserPassword newbie",
             "AdminUserGlobalSignOut newbie"
         ]

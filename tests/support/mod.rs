@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use admin_set_password::change_events::EventBridgeChangeEvents;
 use admin_set_password::telemetry::{self, CapturedLogs};
 use admin_set_password::token::{HttpJwksFetch, JwksCache};
 use admin_set_password::{App, CognitoDirectory, Config, Output, SecretsManagerStore};
@@ -458,7 +459,7 @@ pub fn sample(name: &str) -> String {
 pub type Keys = Option<Arc<JwksCache<HttpJwksFetch>>>;
 
 pub struct Harness {
-    pub app: App<CognitoDirectory, SecretsManagerStore, Keys>,
+    pub app: App<CognitoDirectory, SecretsManagerStore, Keys, EventBridgeChangeEvents>,
     pub logs: CapturedLogs,
     pub output: Output,
     name: String,
@@ -502,11 +503,16 @@ impl Harness {
             cache.start();
             cache
         });
+        let events = config
+            .event_bus_name
+            .as_ref()
+            .map(|bus| EventBridgeChangeEvents::new(aws_sdk_eventbridge::Client::new(&sdk), bus.clone()));
         let app = App::new(
             config,
             CognitoDirectory::new(Cognito::new(&sdk)),
             SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&sdk)),
             keys,
+            events,
             output.clone(),
         );
         Self {
@@ -575,6 +581,16 @@ impl Harness {
             response,
             audit: audit_lines[before].clone(),
         };
+        // A generated password is a secret too: it must appear nowhere but in this response.
+        let generated = match &invocation.response {
+            Ok(response) if response.get("statusCode").is_some() => {
+                serde_json::from_str::<Value>(response["body"].as_str().unwrap_or("{}"))
+                    .ok()
+                    .and_then(|body| body["password"].as_str().map(str::to_owned))
+            }
+            _ => None,
+        };
+        self.secrets_used.extend(generated);
         if let Ok(response) = &invocation.response {
             if response.get("statusCode").is_some() {
                 let (status, body) = invocation.api();
