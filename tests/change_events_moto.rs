@@ -4,25 +4,14 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use admin_set_password::change_events::{
     Actor, ChangeEvents, EventBridgeChangeEvents, Initiator, PasswordSetEvent, RequestIds, DETAIL_TYPE, EVENT_SOURCE,
 };
 use admin_set_password::password::Reason;
-use admin_set_password::Config;
-use aws_sdk_eventbridge::types::{PutEventsRequestEntry, Target};
-use aws_sdk_sqs::types::QueueAttributeName;
-use serde_json::{json, Value};
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
 async fn clients() -> (aws_sdk_eventbridge::Client, aws_sdk_sqs::Client) {
-    let config = Config::from_lookup(|k| match k {
-        "USER_POOL_ID" => Some(format!("{}_Events", support::REGION)),
-        "ADMIN_GROUPS" => Some("admins".into()),
-        _ => None,
-    })
-    .unwrap();
-    let sdk = support::sdk_config(support::moto_endpoint(), &config).await;
+    let sdk = support::sdk_config(support::moto_endpoint(), &admin_set_password::testing::config(&[])).await;
     (aws_sdk_eventbridge::Client::new(&sdk), aws_sdk_sqs::Client::new(&sdk))
 }
 
@@ -46,78 +35,10 @@ fn event() -> PasswordSetEvent {
     }
 }
 
-/// Every message the queue hands out until it stays empty for a second (moto delivers the
-/// rule's target synchronously, so a second is ample), deleting each.
-async fn drain(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<Value> {
-    let mut bodies = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        let received = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .expect("receive");
-        if received.messages().is_empty() {
-            break;
-        }
-        for message in received.messages() {
-            bodies.push(serde_json::from_str(message.body().unwrap()).expect("message body is JSON"));
-            sqs.delete_message()
-                .queue_url(queue_url)
-                .receipt_handle(message.receipt_handle().unwrap())
-                .send()
-                .await
-                .expect("delete");
-        }
-    }
-    bodies
-}
-
 #[tokio::test]
 async fn a_published_event_reaches_the_queue_once_through_a_rule_on_its_source() {
-    let (events, sqs) = clients().await;
-    let suffix = support::free_port();
-    let bus = format!("password-changes-{suffix}");
-    events.create_event_bus().name(&bus).send().await.expect("create bus");
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(format!("password-set-{suffix}"))
-        .send()
-        .await
-        .expect("create queue")
-        .queue_url()
-        .unwrap()
-        .to_owned();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("queue attributes")
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-        .unwrap()
-        .to_owned();
-    events
-        .put_rule()
-        .name("password-set")
-        .event_bus_name(&bus)
-        .event_pattern(json!({"source": [EVENT_SOURCE], "detail-type": [DETAIL_TYPE]}).to_string())
-        .send()
-        .await
-        .expect("put rule");
-    events
-        .put_targets()
-        .rule("password-set")
-        .event_bus_name(&bus)
-        .targets(Target::builder().id("queue").arn(&queue_arn).build().unwrap())
-        .send()
-        .await
-        .expect("put targets");
+    let target = support::events::BusToQueue::create().await;
+    let (events, bus) = (target.events.clone(), target.bus.clone());
 
     // Another source on the same bus: the rule must not pass it on.
     events
@@ -137,7 +58,7 @@ async fn a_published_event_reaches_the_queue_once_through_a_rule_on_its_source()
     let publisher = EventBridgeChangeEvents::new(events.clone(), &bus);
     publisher.publish(&event()).await.expect("publish");
 
-    let messages = drain(&sqs, &queue_url).await;
+    let messages = target.drain().await;
     assert_eq!(messages.len(), 1, "expected exactly one message, got {messages:#?}");
     let message = &messages[0];
     assert_eq!(message["source"], EVENT_SOURCE, "{message:#}");

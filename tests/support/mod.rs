@@ -4,6 +4,7 @@
 //! `target/test-artifacts/` for the secret scan and the OpenAPI check that `make test` runs.
 #![allow(dead_code)]
 
+pub mod events;
 pub mod http;
 pub mod runtime_api;
 
@@ -140,16 +141,21 @@ impl Pool {
     /// `admins`, `helpdesk`, `root`, `staff`, and users `alice` (admins), `bob` (staff),
     /// `carol` (admins), `rooty` (root).
     pub async fn seeded() -> Self {
-        let endpoint = moto_endpoint().to_owned();
-        let base = admin_set_password::testing::config(&[]);
-        let cognito = Cognito::new(&sdk_config(&endpoint, &base).await);
-        let policy = PasswordPolicyType::builder()
+        let strict = PasswordPolicyType::builder()
             .minimum_length(10)
             .require_uppercase(true)
             .require_lowercase(true)
             .require_numbers(true)
             .require_symbols(true)
             .build();
+        Self::seeded_with(strict).await
+    }
+
+    /// `seeded` with another password policy.
+    pub async fn seeded_with(policy: PasswordPolicyType) -> Self {
+        let endpoint = moto_endpoint().to_owned();
+        let base = admin_set_password::testing::config(&[]);
+        let cognito = Cognito::new(&sdk_config(&endpoint, &base).await);
         let pool = cognito
             .create_user_pool()
             .pool_name(format!("test-{}", free_port()))
