@@ -137,7 +137,11 @@ const SCENARIOS: &[Scenario] = &[
 
 /// What the function calls, as enabled by the scenario: action -> resources.
 fn expected_grants(function: &str, scenario: &Scenario) -> BTreeMap<String, BTreeSet<String>> {
-    let actions = if function == API { IAM_ACTIONS_API } else { IAM_ACTIONS_WORKFLOW };
+    let actions = if function == API {
+        IAM_ACTIONS_API
+    } else {
+        IAM_ACTIONS_WORKFLOW
+    };
     let mut expected = BTreeMap::new();
     for action in actions {
         let resources: BTreeSet<String> = match action.split_once(':').expect("service:Action").0 {
@@ -412,7 +416,10 @@ fn with_deny_other_invokers_only_this_api_and_the_state_machine_role_may_invoke(
             .iter()
             .find(|s| !s.allow)
             .unwrap_or_else(|| panic!("[{api_type}] the API alias policy denies other invokers"));
-        assert!(is_everyone(&deny.principal), "[{api_type}] the deny applies to every principal");
+        assert!(
+            is_everyone(&deny.principal),
+            "[{api_type}] the deny applies to every principal"
+        );
         assert!(deny.actions.contains(&"lambda:InvokeFunction".to_owned()));
         assert_eq!(
             scalar(&deny.condition["ArnNotLike"]["aws:SourceArn"]).as_deref(),
@@ -426,7 +433,10 @@ fn with_deny_other_invokers_only_this_api_and_the_state_machine_role_may_invoke(
         let allows: Vec<_> = statements.iter().filter(|s| s.allow).collect();
         assert_eq!(allows.len(), 1, "one Allow on the workflow alias");
         assert_eq!(allows[0].principal["AWS"].as_str(), Some(role_arn));
-        let deny = statements.iter().find(|s| !s.allow).expect("the workflow alias policy denies others");
+        let deny = statements
+            .iter()
+            .find(|s| !s.allow)
+            .expect("the workflow alias policy denies others");
         assert!(is_everyone(&deny.principal));
         assert_eq!(
             scalar(&deny.condition["ArnNotEquals"]["aws:PrincipalArn"]).as_deref(),
@@ -438,7 +448,9 @@ fn with_deny_other_invokers_only_this_api_and_the_state_machine_role_may_invoke(
         for function in [API, WORKFLOW] {
             let statements = resource_policy(&deployment, &format!("${{{function}.Arn}}"));
             assert!(
-                statements.iter().all(|s| !s.allow && is_everyone(&s.principal) && s.condition.is_null()),
+                statements
+                    .iter()
+                    .all(|s| !s.allow && is_everyone(&s.principal) && s.condition.is_null()),
                 "{function} ($LATEST) denies every invocation"
             );
         }
@@ -470,7 +482,10 @@ fn without_deny_other_invokers_the_api_gets_a_plain_permission_on_the_alias() {
         let permissions = deployment.resources_of_type("AWS::Lambda::Permission");
         assert_eq!(permissions.len(), 1, "[{api_type}] one permission: {permissions:?}");
         let properties = &permissions[0].1["Properties"];
-        assert_eq!(properties["FunctionName"].as_str(), Some(format!("${{{API}.Alias}}").as_str()));
+        assert_eq!(
+            properties["FunctionName"].as_str(),
+            Some(format!("${{{API}.Alias}}").as_str())
+        );
         assert_eq!(properties["Principal"].as_str(), Some("apigateway.amazonaws.com"));
         assert!(
             properties["SourceArn"]
@@ -491,7 +506,11 @@ fn every_role_carries_the_permissions_boundary_when_one_is_given() {
         ("PermissionsBoundaryArn", boundary),
     ]);
     let roles = deployment.resources_of_type("AWS::IAM::Role");
-    assert!(roles.len() >= 5, "expected every role of the stack, got {}", roles.len());
+    assert!(
+        roles.len() >= 5,
+        "expected every role of the stack, got {}",
+        roles.len()
+    );
     for (name, role) in &roles {
         assert_eq!(
             role["Properties"]["PermissionsBoundary"].as_str(),
@@ -506,6 +525,9 @@ fn every_role_carries_the_permissions_boundary_when_one_is_given() {
     }
     let without = Deployment::new(&[("UserPoolId", TARGET_POOL), ("AdminClientIds", CLIENT)]);
     for (name, role) in without.resources_of_type("AWS::IAM::Role") {
-        assert!(role["Properties"]["PermissionsBoundary"].is_null(), "{name}: boundary without the parameter");
+        assert!(
+            role["Properties"]["PermissionsBoundary"].is_null(),
+            "{name}: boundary without the parameter"
+        );
     }
 }

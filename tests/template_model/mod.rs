@@ -145,7 +145,11 @@ impl Deployment {
                 "Ref" | "Fn::Sub" | "Fn::GetAtt" | "Fn::Join" | "Fn::Select" => {
                     return Some(Value::String(self.render(value)))
                 }
-                "Fn::Split" => return Some(Value::Sequence(self.list(value).into_iter().map(Value::String).collect())),
+                "Fn::Split" => {
+                    return Some(Value::Sequence(
+                        self.list(value).into_iter().map(Value::String).collect(),
+                    ))
+                }
                 _ => {}
             }
         }
@@ -165,7 +169,11 @@ impl Deployment {
         if let Some(("Fn::Split", args)) = only_entry(value) {
             let a = args.as_sequence().expect("Fn::Split list");
             let separator = scalar(&a[0]).expect("Fn::Split separator");
-            return self.render(&a[1]).split(separator.as_str()).map(str::to_owned).collect();
+            return self
+                .render(&a[1])
+                .split(separator.as_str())
+                .map(str::to_owned)
+                .collect();
         }
         match self.resolve(value) {
             Some(Value::Sequence(items)) => items.iter().map(|v| self.render(v)).collect(),
@@ -319,10 +327,7 @@ impl Deployment {
                 }
             }
         }
-        documents
-            .iter()
-            .flat_map(|d| statements_of(d, role))
-            .collect()
+        documents.iter().flat_map(|d| statements_of(d, role)).collect()
     }
 
     /// The Allow statements in force for the role.
