@@ -779,6 +779,24 @@ fn state_machine_invokes_the_workflow_alias_with_named_fields_and_its_own_identi
         .iter()
         .flat_map(|r| strings(&r["ErrorEquals"]))
         .collect();
+    let caught: BTreeSet<String> = task["Catch"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|c| strings(&c["ErrorEquals"]))
+        .collect();
+    for error in [
+        "UserNotFound",
+        "InvalidPassword",
+        "PasswordReused",
+        "InvalidParameter",
+        "InvalidRequest",
+        "Forbidden",
+        "FederatedUser",
+        "States.ALL",
+    ] {
+        assert!(caught.contains(error), "the state machine must catch {error}");
+    }
     for error in [
         "Lambda.ServiceException",
         "Lambda.AWSLambdaException",
