@@ -10,8 +10,6 @@
 # See docs/deploy.md for what each check guarantees and what none of them proves.
 
 VENV ?= .venv
-# Both functions ship the same bootstrap (one build); the checks read both.
-SAM_FUNCTIONS := ApiFunction WorkflowFunction
 SAM_BUILD_DIR := .aws-sam/build
 # A region only so the tools can start; nothing is called in it.
 DEPLOY_ENV := SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true \
@@ -68,6 +66,7 @@ else
 		|| rustup target add aarch64-unknown-linux-gnu
 	$(DEPLOY_ENV) $(VENV)/bin/sam build --beta-features --template-file template.yaml \
 		--build-dir $(SAM_BUILD_DIR)
-	for f in $(SAM_FUNCTIONS); do $(VENV)/bin/python tools/check_bootstrap.py $(SAM_BUILD_DIR)/$$f/bootstrap || exit 1; done
+	for b in $$($(VENV)/bin/python tools/rehearse_bootstrap.py --build-dir $(SAM_BUILD_DIR) --artifacts); do \
+		$(VENV)/bin/python tools/check_bootstrap.py $$b || exit 1; done
 	$(MAKE) --no-print-directory bootstrap-rehearsal
 endif

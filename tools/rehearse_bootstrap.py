@@ -206,6 +206,22 @@ def jwt_claims(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
+def built_bootstraps(build_dir: Path) -> list[Path]:
+    """Each function's bootstrap, from the template `sam build` wrote: SAM builds functions
+    with the same CodeUri and build metadata once and points both at one artifact
+    directory (e.g. `ApiFunction-Shared`)."""
+    from samtranslator.yaml_helper import yaml_parse
+
+    built = yaml_parse((build_dir / "template.yaml").read_text())
+    paths = []
+    for function in ("ApiFunction", "WorkflowFunction"):
+        path = build_dir / built["Resources"][function]["Properties"]["CodeUri"] / "bootstrap"
+        if not path.is_file():
+            raise FileNotFoundError(path)
+        paths.append(path)
+    return paths
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -314,17 +330,23 @@ def main() -> int:
     parser.add_argument("--build-dir", type=Path, default=Path(".aws-sam/build"))
     parser.add_argument("--logs", type=Path, default=Path("target/test-artifacts/bootstrap"))
     parser.add_argument("--only", choices=["api", "workflow"])
+    parser.add_argument("--artifacts", action="store_true", help="print the built bootstrap paths and exit")
     args = parser.parse_args()
 
-    if not shutil.which("qemu-aarch64") or not Path(QEMU_LD_PREFIX, "lib/ld-linux-aarch64.so.1").exists():
+    if args.artifacts:
+        pass
+    elif not shutil.which("qemu-aarch64") or not Path(QEMU_LD_PREFIX, "lib/ld-linux-aarch64.so.1").exists():
         print("rehearse_bootstrap: FAIL qemu-aarch64 or the arm64 libc is missing "
               "(apt-get install qemu-user libc6-arm64-cross)", file=sys.stderr)
         return 1
-    bootstraps = [args.build_dir / f / "bootstrap" for f in ("ApiFunction", "WorkflowFunction")]
-    for path in bootstraps:
-        if not path.is_file():
-            print(f"rehearse_bootstrap: FAIL {path} does not exist (run sam build)", file=sys.stderr)
-            return 1
+    try:
+        bootstraps = built_bootstraps(args.build_dir)
+    except (OSError, KeyError) as error:
+        print(f"rehearse_bootstrap: FAIL no built bootstraps in {args.build_dir} (run sam build): {error}", file=sys.stderr)
+        return 1
+    if args.artifacts:
+        print("\n".join(sorted({str(p) for p in bootstraps})))
+        return 0
     digests = {hashlib.sha256(p.read_bytes()).hexdigest() for p in bootstraps}
     args.logs.mkdir(parents=True, exist_ok=True)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -335,7 +357,7 @@ def main() -> int:
     started = time.monotonic()
     try:
         r = Rehearsal(bootstraps[0], f"http://127.0.0.1:{port}")
-        r.check(len(digests) == 1, "ApiFunction and WorkflowFunction ship the same bootstrap (one build)")
+        r.check(len(digests) == 1, f"ApiFunction and WorkflowFunction ship the same bootstrap (one build): {sorted({str(p) for p in bootstraps})}")
         rehearse(r, args.only, args.logs)
     finally:
         server.stop()
