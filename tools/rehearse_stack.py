@@ -6,17 +6,19 @@ What it does, as `sam deploy` and CloudFormation's hosted transform would:
      (what `sam package` does);
   2. translates the template with the SAM translator from the SAM CLI package, once per
      stack or change set, with that deployment's parameter values (the hosted
-     AWS::Serverless transform does this too: it resolves parameters into, e.g., the
-     version hash of AutoPublishAlias);
+     AWS::Serverless transform gets them too, and SAM resolves some of them at transform
+     time: the code location in the version hash, DeploymentPreference's type);
   3. on moto's CloudFormation: creates stacks with the default parameters, with every
      option on, with a private REST API and with the HTTP API; updates one through a
-     change set and checks the changed parameter reached the function's environment;
-     deletes it (retained log groups stay) and re-creates it under the same name.
+     change set and checks the changed parameter reached the function, a new version was
+     published and the live alias moved to it (SAM alone would not: it hashes the
+     environment unresolved, see VersionDescription in template.yaml); deletes it
+     (retained log groups stay) and re-creates it under the same name.
 
-moto 5.2 needs the small shims below (`SHIMS`), each one a gap in moto, not in the
-template; unsupported resource types (HTTP API, CodeDeploy, WAF, Lambda resource
-policies, alarms ...) are skipped by moto with a warning and are listed at the end.
-None of this is a deployment: docs/deploy.md says what it does not prove.
+moto 5.2 needs the small shims in the "shims" section below, each one a gap in moto,
+not in the template; unsupported resource types (HTTP API, CodeDeploy, WAF, Lambda
+resource policies, alarms ...) are skipped by moto with a warning and are listed at the
+end of the run. None of this is a deployment: docs/deploy.md says what it does not prove.
 
 Usage: rehearse_stack.py [--template template.yaml]   (needs moto, samtranslator, boto3)
 """
