@@ -185,6 +185,11 @@ class Rehearsal:
             print(f"  ..   init error: {runtime.init_errors[0][:500]}")
         return answer
 
+    def check_no_secret_in(self, log: Path, values: list[str]) -> None:
+        text = log.read_text(errors="replace")
+        self.check('"admin_set_user_password"' in text, f"{log.name}: the function wrote its audit line")
+        self.check(not any(v in text for v in values), f"{log.name}: no password or token in the function's output")
+
     def sign_in_challenge(self, pool: str, client: str, username: str, password: str) -> str | None:
         """The challenge (or "authenticated") a sign-in with this password gets; None if refused."""
         try:
@@ -272,6 +277,7 @@ def rehearse(r: Rehearsal, only: str | None, logs: Path) -> None:
                "WORKFLOW_TARGET_STATUSES": "FORCE_CHANGE_PASSWORD", "WORKFLOW_LITERAL_PASSWORDS": "false",
                "PASSWORD_SECRET_PER_USER": "true"}
         answer = r.invoke(env, event, logs / "workflow.log")
+        r.check_no_secret_in(logs / "workflow.log", [initial])
         r.check(answer is not None and answer[0] == "response", f"answered with a result, not an error: {answer}")
         r.check(r.sign_in_challenge(pool, client, "new-hire", initial) == "NEW_PASSWORD_REQUIRED",
                 "new-hire signs in with the secret's password (NEW_PASSWORD_REQUIRED)")
@@ -318,6 +324,7 @@ def rehearse(r: Rehearsal, only: str | None, logs: Path) -> None:
         env = {**common, "ENTRY_POINTS": "api", "ADMIN_CLIENT_IDS": client, "ACCEPTED_TOKEN_USE": "id",
                "MAX_TOKEN_AGE_SECONDS": "3600"}
         answer = r.invoke(env, event, logs / "api.log")
+        r.check_no_secret_in(logs / "api.log", [new_password, admin_password, token])
         status = answer[1].get("statusCode") if answer and isinstance(answer[1], dict) else None
         body = answer[1].get("body") if answer and isinstance(answer[1], dict) else answer
         r.check(status == 200, f"answered 200 (got {status}: {str(body)[:300]})")
