@@ -10,8 +10,12 @@ moto, through a local Lambda Runtime API that hands it one event and takes the a
             then signs in with that password (NEW_PASSWORD_REQUIRED).
   api       ENTRY_POINTS=api, ADMIN_CLIENT_IDS=<the app client>: a REST API event
             carrying a real moto ID token in Authorization (AdminInitiateAuth with
-            ADMIN_USER_PASSWORD_AUTH) and authorizer claims that agree with it; the
-            target then signs in with the new password.
+            ADMIN_USER_PASSWORD_AUTH) and authorizer claims that agree with it, then an
+            HTTP API (v2) event with the same token as "Bearer" and JWT-authorizer claims;
+            each target then signs in with its new password.
+
+Each run also checks the function wrote its audit line and that no password or token
+appears in its output.
 
 Both bootstraps must be the same file (one build for both functions). Environment as
 template.yaml sets it (defaults), plus AWS_ENDPOINT_URL pointing at moto.
@@ -109,6 +113,9 @@ class _RuntimeHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode()
         parts = self.path.removeprefix(f"{RUNTIME}/").split("/")
+        # Acknowledge before handing the answer on: the rehearsal stops the process as
+        # soon as it has the answer.
+        self._reply(202, b'{"status":"OK"}', {"Content-Type": "application/json"})
         if parts[0] == "init":
             self.server.init_errors.append(body)
         elif len(parts) == 3 and parts[0] == "invocation":
@@ -117,7 +124,6 @@ class _RuntimeHandler(BaseHTTPRequestHandler):
             except json.JSONDecodeError:
                 payload = body
             self.server.answers.put((parts[1], parts[2], payload))
-        self._reply(202, b'{"status":"OK"}', {"Content-Type": "application/json"})
 
 
 # ---------------------------------------------------------------- helpers --
@@ -330,6 +336,42 @@ def rehearse(r: Rehearsal, only: str | None, logs: Path) -> None:
         r.check(status == 200, f"answered 200 (got {status}: {str(body)[:300]})")
         r.check(r.sign_in_challenge(pool, client, "carol", new_password) == "NEW_PASSWORD_REQUIRED",
                 "carol signs in with the new temporary password (NEW_PASSWORD_REQUIRED)")
+
+        print("API entry point: HTTP API (v2) event with the same token as a Bearer token")
+        r.idp.admin_create_user(UserPoolId=pool, Username="dave", MessageAction="SUPPRESS")
+        r.idp.admin_set_user_password(UserPoolId=pool, Username="dave", Password=strong_password(), Permanent=True)
+        # The JWT authorizer stringifies claims; a list claim reads "[a b]".
+        jwt_claims_v2 = {
+            key: f"[{' '.join(value)}]" if isinstance(value, list) else str(value) for key, value in claims.items()
+        }
+        http_password = strong_password()
+        event = {
+            "version": "2.0",
+            "routeKey": "PUT /users/{username}/password",
+            "rawPath": "/users/dave/password",
+            "rawQueryString": "",
+            "headers": {"authorization": f"Bearer {token}", "content-type": "application/json",
+                        "user-agent": "rehearsal"},
+            "pathParameters": {"username": "dave"},
+            "requestContext": {
+                "accountId": "123456789012", "apiId": "f6g7h8i9j0",
+                "domainName": "f6g7h8i9j0.execute-api.eu-west-1.amazonaws.com", "requestId": "rehearsal-http",
+                "routeKey": "PUT /users/{username}/password", "stage": "v1",
+                "time": "28/Nov/2026:06:00:00 +0000", "timeEpoch": int(time.time() * 1000),
+                "http": {"method": "PUT", "path": "/users/dave/password", "protocol": "HTTP/1.1",
+                         "sourceIp": "198.51.100.20", "userAgent": "rehearsal"},
+                "authorizer": {"jwt": {"claims": jwt_claims_v2, "scopes": None}},
+            },
+            "body": json.dumps({"password": http_password, "permanent": True}),
+            "isBase64Encoded": False,
+        }
+        answer = r.invoke(env, event, logs / "http-api.log")
+        r.check_no_secret_in(logs / "http-api.log", [http_password, admin_password, token])
+        status = answer[1].get("statusCode") if answer and isinstance(answer[1], dict) else None
+        body = answer[1].get("body") if answer and isinstance(answer[1], dict) else answer
+        r.check(status == 200, f"answered 200 (got {status}: {str(body)[:300]})")
+        r.check(r.sign_in_challenge(pool, client, "dave", http_password) == "authenticated",
+                "dave signs in with the new permanent password")
 
 
 def main() -> int:
