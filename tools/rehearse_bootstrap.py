@@ -129,8 +129,9 @@ class _RuntimeHandler(BaseHTTPRequestHandler):
 # ---------------------------------------------------------------- helpers --
 
 class Rehearsal:
-    def __init__(self, bootstrap: Path, endpoint: str):
+    def __init__(self, bootstrap: Path, endpoint: str, runner: list[str]):
         self.bootstrap = bootstrap
+        self.runner = runner
         self.endpoint = endpoint
         self.idp = boto3.client("cognito-idp", endpoint_url=endpoint)
         self.sm = boto3.client("secretsmanager", endpoint_url=endpoint)
@@ -168,7 +169,7 @@ class Rehearsal:
         started = time.monotonic()
         with log.open("wb") as out:
             process = subprocess.Popen(
-                ["qemu-aarch64", str(self.bootstrap)], env=process_env, stdout=out, stderr=subprocess.STDOUT
+                [*self.runner, str(self.bootstrap)], env=process_env, stdout=out, stderr=subprocess.STDOUT
             )
             try:
                 answer = None
@@ -186,7 +187,7 @@ class Rehearsal:
                 except subprocess.TimeoutExpired:
                     process.kill()
                 runtime.shutdown()
-        print(f"  ..   {time.monotonic() - started:.1f} s under qemu-aarch64; log: {log}")
+        print(f"  ..   {time.monotonic() - started:.1f} s under {' '.join(self.runner) or 'no emulator'}; log: {log}")
         if runtime.init_errors:
             print(f"  ..   init error: {runtime.init_errors[0][:500]}")
         return answer
@@ -380,9 +381,12 @@ def main() -> int:
     parser.add_argument("--logs", type=Path, default=Path("target/test-artifacts/bootstrap"))
     parser.add_argument("--only", choices=["api", "workflow"])
     parser.add_argument("--artifacts", action="store_true", help="print the built bootstrap paths and exit")
+    parser.add_argument("--native", type=Path, metavar="BINARY",
+                        help="run this host binary instead of the built arm64 bootstrap (a quick check of "
+                             "other code against the same events; not part of make test)")
     args = parser.parse_args()
 
-    if args.artifacts:
+    if args.artifacts or args.native:
         pass
     elif not shutil.which("qemu-aarch64") or not Path(QEMU_LD_PREFIX, "lib/ld-linux-aarch64.so.1").exists():
         print("rehearse_bootstrap: FAIL qemu-aarch64 or the arm64 libc is missing "
@@ -405,7 +409,8 @@ def main() -> int:
     server.start()
     started = time.monotonic()
     try:
-        r = Rehearsal(bootstraps[0], f"http://127.0.0.1:{port}")
+        endpoint = f"http://127.0.0.1:{port}"
+        r = Rehearsal(args.native, endpoint, []) if args.native else Rehearsal(bootstraps[0], endpoint, ["qemu-aarch64"])
         r.check(len(digests) == 1, f"ApiFunction and WorkflowFunction ship the same bootstrap (one build): {sorted({str(p) for p in bootstraps})}")
         rehearse(r, args.only, args.logs)
     finally:
