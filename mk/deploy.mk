@@ -1,14 +1,15 @@
-# Deployment checks (issue 3), included from the Makefile. All offline: no AWS account,
-# no credentials, no Docker.
-#   make template-check    cfn-lint, sam validate --lint, OpenAPI requests, IAM test (fast)
-#   make openapi-check     docs/openapi.yaml vs sample requests AND the responses the
-#                          integration tests recorded (run after them)
-#   make sam-build-check   sam build --beta-features (cargo-lambda + zig, arm64, minutes);
-#                          SKIP_SAM_BUILD=1 skips it locally (CI never sets it)
-# See docs/deploy.md for what each check guarantees.
+# Deployment checks (issues 3 and 10), included from the Makefile. All offline: no AWS
+# account, no credentials, no Docker.
+#   make template-check     cfn-lint, sam validate --lint, OpenAPI requests, template
+#                           unit tests (IAM, parameters), stack lifecycle on moto (fast)
+#   make openapi-check      docs/openapi.yaml vs sample requests AND the responses the
+#                           integration tests recorded (run after them)
+#   make sam-build-check    sam build --beta-features (cargo-lambda + zig, arm64, minutes),
+#                           then the bootstrap under qemu-aarch64 against moto;
+#                           SKIP_SAM_BUILD=1 skips both locally (CI never sets it)
+# See docs/deploy.md for what each check guarantees and what none of them proves.
 
 VENV ?= .venv
-SAM_FUNCTION := AdminSetPasswordFunction
 SAM_BUILD_DIR := .aws-sam/build
 # A region only so the tools can start; nothing is called in it.
 DEPLOY_ENV := SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true \
@@ -16,9 +17,9 @@ DEPLOY_ENV := SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true \
 	PATH="$(abspath $(VENV))/bin:$$PATH"
 
 .PHONY: template-check cfn-lint sam-validate openapi-requests-check openapi-check \
-	template-iam-test sam-build-check
+	template-iam-test template-tests stack-rehearsal sam-build-check qemu-deps bootstrap-rehearsal
 
-template-check: cfn-lint sam-validate openapi-requests-check template-iam-test
+template-check: cfn-lint sam-validate openapi-requests-check template-tests stack-rehearsal
 
 # cfn-lint exits non-zero on warnings as well as errors.
 cfn-lint: venv
@@ -34,18 +35,38 @@ openapi-requests-check: venv
 openapi-check: venv
 	$(VENV)/bin/python tools/check_openapi.py
 
-template-iam-test:
-	cargo test --test template_iam
+# The template's effect per parameter, and IAM per entry point (tests/template_*.rs).
+template-tests:
+	cargo test --locked --test template_iam --test template_params
+template-iam-test: template-tests
+
+# Create (defaults, every option, private REST, HTTP API), change-set update, delete and
+# re-create on moto's CloudFormation, with the SAM translator from the SAM CLI package.
+stack-rehearsal: venv
+	$(VENV)/bin/python tools/rehearse_stack.py --template template.yaml
+
+# qemu-user runs the arm64 bootstrap; libc6-arm64-cross is its loader and glibc.
+QEMU_READY := command -v qemu-aarch64 >/dev/null && test -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+qemu-deps:
+	@$(QEMU_READY) || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq qemu-user libc6-arm64-cross; }
+	@$(QEMU_READY)
+
+bootstrap-rehearsal: venv qemu-deps
+	$(VENV)/bin/python tools/rehearse_bootstrap.py --build-dir $(SAM_BUILD_DIR)
 
 # cargo-lambda cross-compiles with the zig from the venv; the aarch64 standard library
 # comes from rustup (a no-op once installed).
 sam-build-check: venv
 ifeq ($(SKIP_SAM_BUILD),1)
-	@echo "sam-build-check: SKIPPED (SKIP_SAM_BUILD=1); the arm64 bootstrap was not built or checked"
+	@echo "sam-build-check: SKIPPED (SKIP_SAM_BUILD=1); the arm64 bootstrap was not built, checked or run"
 else
 	@rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \
 		|| rustup target add aarch64-unknown-linux-gnu
 	$(DEPLOY_ENV) $(VENV)/bin/sam build --beta-features --template-file template.yaml \
 		--build-dir $(SAM_BUILD_DIR)
-	$(VENV)/bin/python tools/check_bootstrap.py $(SAM_BUILD_DIR)/$(SAM_FUNCTION)/bootstrap
+	for b in $$($(VENV)/bin/python tools/rehearse_bootstrap.py --build-dir $(SAM_BUILD_DIR) --artifacts); do \
+		$(VENV)/bin/python tools/check_bootstrap.py $$b || exit 1; done
+	$(MAKE) --no-print-directory bootstrap-rehearsal
 endif

@@ -1,21 +1,59 @@
-//! The deployed permissions match what the code calls, no more.
+//! The deployed permissions match what each entry point calls, no more.
 //!
-//! Reads template.yaml, evaluates its Conditions and `Fn::If`s for a few parameter
-//! scenarios, and checks the function role's effective grants against
-//! `admin_set_password::IAM_ACTIONS`: same actions, each on the pool (or secret prefix) it
-//! is called on, no wildcards for Cognito, no managed policies. Also checks the workflow
-//! role may invoke only this function.
+//! Reads template.yaml, evaluates its Conditions and `Fn::If`s for parameter scenarios,
+//! and checks each function role's effective grants against the explicit lists below:
+//! same actions, each on the pool, secret prefix, key or bus it is called on, no
+//! wildcards for Cognito, secrets, KMS or Lambda, no managed policies. Also checks who
+//! may invoke each function: the state machine's role only the workflow alias, and the
+//! functions' resource policies.
+//!
+//! The lists are the contract with the code: when src/ exports `IAM_ACTIONS_API` and
+//! `IAM_ACTIONS_WORKFLOW`, compare them here instead of repeating them.
+
+mod template_model;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
-use admin_set_password::IAM_ACTIONS;
-use serde_yaml::{Mapping, Value};
+use serde_yaml::Value;
+use template_model::{grants, scalar, statements_of, Deployment};
 
-const FUNCTION: &str = "AdminSetPasswordFunction";
+const API: &str = "ApiFunction";
+const WORKFLOW: &str = "WorkflowFunction";
 const TARGET_POOL: &str = "eu-west-1_Target1";
 const ADMIN_POOL: &str = "eu-west-1_Admins1";
 const SECRET_PREFIX: &str = "onboarding/initial-passwords/";
+const SECRET_KEY: &str = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const BUS: &str = "identity-events";
+const CLIENT: &str = "4c8c3rrt1q5vs1kbq1hj4k5o0a";
+
+/// What the API entry point calls: token look-ups on the caller (admin pool) and the
+/// target (target pool), the set, the sign-out, the policy read; events when a bus is set.
+const IAM_ACTIONS_API: &[&str] = &[
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminListGroupsForUser",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminUserGlobalSignOut",
+    "cognito-idp:DescribeUserPool",
+    "events:PutEvents",
+];
+
+/// What the workflow entry point calls: the target's look-ups, the set, the sign-out,
+/// the policy read, the password secret (and its key), events when a bus is set.
+const IAM_ACTIONS_WORKFLOW: &[&str] = &[
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminListGroupsForUser",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminUserGlobalSignOut",
+    "cognito-idp:DescribeUserPool",
+    "secretsmanager:GetSecretValue",
+    "kms:Decrypt",
+    "events:PutEvents",
+];
+
+/// Caller look-ups, the only actions the API function may call on the admin pool.
+const ADMIN_POOL_ACTIONS: &[&str] = &["cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser"];
+
+const XRAY_ACTIONS: &[&str] = &["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
 
 fn pool_arn(pool_id: &str) -> String {
     format!("arn:${{AWS::Partition}}:cognito-idp:${{AWS::Region}}:${{AWS::AccountId}}:userpool/{pool_id}")
@@ -25,331 +63,8 @@ fn secret_arn_pattern(prefix: &str) -> String {
     format!("arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{prefix}*")
 }
 
-// ------------------------------------------------------------------ template model --
-
-/// template.yaml with short-form tags (`!Sub x`) rewritten to long form (`{Fn::Sub: x}`).
-fn template() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("template.yaml");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let raw: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
-    long_form(raw)
-}
-
-fn long_form(value: Value) -> Value {
-    match value {
-        Value::Tagged(tagged) => {
-            let tag = tagged.tag.to_string();
-            let name = tag.trim_start_matches('!');
-            let inner = long_form(tagged.value);
-            let inner = match (name, inner) {
-                ("GetAtt", Value::String(s)) => {
-                    let (resource, attribute) = s.split_once('.').expect("!GetAtt Resource.Attribute");
-                    Value::Sequence(vec![resource.into(), attribute.into()])
-                }
-                (_, inner) => inner,
-            };
-            let key = match name {
-                "Ref" | "Condition" => name.to_owned(),
-                other => format!("Fn::{other}"),
-            };
-            single(&key, inner)
-        }
-        Value::Sequence(items) => Value::Sequence(items.into_iter().map(long_form).collect()),
-        Value::Mapping(map) => Value::Mapping(map.into_iter().map(|(k, v)| (k, long_form(v))).collect()),
-        other => other,
-    }
-}
-
-fn single(key: &str, value: Value) -> Value {
-    let mut map = Mapping::new();
-    map.insert(key.into(), value);
-    Value::Mapping(map)
-}
-
-/// The template as deployed with some parameter values: conditions decided, `Fn::If`
-/// branches taken, `AWS::NoValue` removed, and `Ref`/`Fn::Sub`/`Fn::GetAtt` rendered as
-/// strings in which parameters are substituted and anything else stays `${Name}`.
-struct Deployment {
-    template: Value,
-    parameters: BTreeMap<String, String>,
-}
-
-impl Deployment {
-    fn new(overrides: &[(&str, &str)]) -> Self {
-        let template = template();
-        let mut parameters = BTreeMap::new();
-        let declared = template["Parameters"].as_mapping().expect("template has Parameters");
-        for (name, spec) in declared {
-            let name = name.as_str().expect("parameter name");
-            if let Some(default) = scalar(&spec["Default"]) {
-                parameters.insert(name.to_owned(), default);
-            }
-        }
-        for (name, value) in overrides {
-            assert!(
-                declared.contains_key(*name),
-                "scenario sets undeclared parameter {name}"
-            );
-            parameters.insert((*name).to_owned(), (*value).to_owned());
-        }
-        Self { template, parameters }
-    }
-
-    fn condition(&self, name: &str) -> bool {
-        let expr = &self.template["Conditions"][name];
-        assert!(!expr.is_null(), "condition {name} is not declared");
-        self.truth(expr)
-    }
-
-    fn truth(&self, expr: &Value) -> bool {
-        let (key, args) = only_entry(expr).unwrap_or_else(|| panic!("not a condition expression: {expr:?}"));
-        let list = || args.as_sequence().expect("condition arguments are a list");
-        match key {
-            "Fn::Equals" => {
-                let l = list();
-                self.render(&l[0]) == self.render(&l[1])
-            }
-            "Fn::Not" => !self.truth(&list()[0]),
-            "Fn::And" => list().iter().all(|e| self.truth(e)),
-            "Fn::Or" => list().iter().any(|e| self.truth(e)),
-            "Condition" => self.condition(args.as_str().expect("condition name")),
-            other => panic!("unsupported condition function {other}"),
-        }
-    }
-
-    /// Resolves a value; `None` means it was `AWS::NoValue` and disappears.
-    fn resolve(&self, value: &Value) -> Option<Value> {
-        if let Some((key, args)) = only_entry(value) {
-            match key {
-                "Fn::If" => {
-                    let a = args.as_sequence().expect("Fn::If takes a list");
-                    let branch = if self.condition(a[0].as_str().expect("condition name")) {
-                        &a[1]
-                    } else {
-                        &a[2]
-                    };
-                    return self.resolve(branch);
-                }
-                "Ref" if args.as_str() == Some("AWS::NoValue") => return None,
-                "Ref" | "Fn::Sub" | "Fn::GetAtt" => return Some(Value::String(self.render(value))),
-                _ => {}
-            }
-        }
-        Some(match value {
-            Value::Sequence(items) => Value::Sequence(items.iter().filter_map(|v| self.resolve(v)).collect()),
-            Value::Mapping(map) => Value::Mapping(
-                map.iter()
-                    .filter_map(|(k, v)| self.resolve(v).map(|v| (k.clone(), v)))
-                    .collect(),
-            ),
-            other => other.clone(),
-        })
-    }
-
-    fn render(&self, value: &Value) -> String {
-        if let Some(s) = scalar(value) {
-            return s;
-        }
-        let (key, args) = only_entry(value).unwrap_or_else(|| panic!("cannot render {value:?} as a string"));
-        match key {
-            "Ref" => {
-                let name = args.as_str().expect("Ref name");
-                self.parameters
-                    .get(name)
-                    .cloned()
-                    .unwrap_or_else(|| format!("${{{name}}}"))
-            }
-            "Fn::GetAtt" => {
-                let a = args.as_sequence().expect("GetAtt list");
-                format!("${{{}.{}}}", self.render(&a[0]), self.render(&a[1]))
-            }
-            "Fn::Sub" => {
-                let (text, vars) = match args {
-                    Value::String(s) => (s.clone(), BTreeMap::new()),
-                    Value::Sequence(a) => {
-                        let vars = a[1]
-                            .as_mapping()
-                            .expect("Fn::Sub variables")
-                            .iter()
-                            .map(|(k, v)| (k.as_str().expect("variable name").to_owned(), self.render(v)))
-                            .collect();
-                        (a[0].as_str().expect("Fn::Sub text").to_owned(), vars)
-                    }
-                    other => panic!("bad Fn::Sub {other:?}"),
-                };
-                substitute(&text, |name| {
-                    vars.get(name).or_else(|| self.parameters.get(name)).cloned()
-                })
-            }
-            "Fn::If" => self.render(
-                &self
-                    .resolve(value)
-                    .expect("Fn::If used as a string resolved to NoValue"),
-            ),
-            other => panic!("cannot render {other} as a string"),
-        }
-    }
-
-    fn resource(&self, name: &str) -> Value {
-        let resource = &self.template["Resources"][name];
-        assert!(!resource.is_null(), "resource {name} is not declared");
-        if let Some(condition) = resource["Condition"].as_str() {
-            assert!(
-                self.condition(condition),
-                "resource {name} is not deployed in this scenario"
-            );
-        }
-        self.resolve(resource).expect("a resource cannot be NoValue")
-    }
-
-    fn resources_of_type(&self, kind: &str) -> Vec<(String, Value)> {
-        let all = self.template["Resources"].as_mapping().expect("Resources");
-        all.iter()
-            .filter(|(_, r)| r["Type"].as_str() == Some(kind))
-            .filter(|(_, r)| r["Condition"].as_str().is_none_or(|c| self.condition(c)))
-            .map(|(n, r)| (n.as_str().unwrap().to_owned(), self.resolve(r).unwrap()))
-            .collect()
-    }
-
-    /// The logical ID of the role a SAM resource runs with (`Role: !GetAtt X.Arn`).
-    fn role_of(&self, resource: &str) -> String {
-        let properties = &self.resource(resource)["Properties"];
-        assert!(
-            properties["Policies"].is_null(),
-            "{resource} has SAM Policies; they would create a second, unchecked role"
-        );
-        let role = properties["Role"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{resource} has no explicit Role"));
-        role.strip_prefix("${")
-            .and_then(|r| r.strip_suffix(".Arn}"))
-            .unwrap_or_else(|| panic!("{resource} Role should be !GetAtt <Role>.Arn, got {role}"))
-            .to_owned()
-    }
-
-    /// Every Allow statement in force for the role: inline policies plus any
-    /// AWS::IAM::Policy / ManagedPolicy resources attached to it.
-    fn allow_statements(&self, role: &str) -> Vec<Statement> {
-        let role_resource = self.resource(role);
-        assert_eq!(
-            role_resource["Type"].as_str(),
-            Some("AWS::IAM::Role"),
-            "{role} is not an AWS::IAM::Role"
-        );
-        let mut documents = Vec::new();
-        for policy in role_resource["Properties"]["Policies"]
-            .as_sequence()
-            .into_iter()
-            .flatten()
-        {
-            documents.push(policy["PolicyDocument"].clone());
-        }
-        for kind in ["AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"] {
-            for (_, policy) in self.resources_of_type(kind) {
-                let roles = &policy["Properties"]["Roles"];
-                if roles
-                    .as_sequence()
-                    .into_iter()
-                    .flatten()
-                    .any(|r| r.as_str() == Some(&format!("${{{role}}}")))
-                {
-                    documents.push(policy["Properties"]["PolicyDocument"].clone());
-                }
-            }
-        }
-        let mut statements = Vec::new();
-        for document in documents {
-            let raw = match &document["Statement"] {
-                Value::Sequence(items) => items.clone(),
-                one @ Value::Mapping(_) => vec![one.clone()],
-                other => panic!("{role}: Statement is {other:?}"),
-            };
-            for s in raw {
-                assert!(
-                    s["NotAction"].is_null() && s["NotResource"].is_null(),
-                    "{role}: NotAction/NotResource in {s:?}"
-                );
-                if s["Effect"].as_str() == Some("Allow") {
-                    statements.push(Statement {
-                        actions: strings(&s["Action"]),
-                        resources: strings(&s["Resource"]),
-                    });
-                }
-            }
-        }
-        statements
-    }
-
-    fn managed_policy_arns(&self, role: &str) -> Vec<String> {
-        strings(&self.resource(role)["Properties"]["ManagedPolicyArns"])
-    }
-}
-
-#[derive(Debug)]
-struct Statement {
-    actions: Vec<String>,
-    resources: Vec<String>,
-}
-
-/// action -> resources it is granted on.
-fn grants(statements: &[Statement]) -> BTreeMap<String, BTreeSet<String>> {
-    let mut grants: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for s in statements {
-        for action in &s.actions {
-            grants
-                .entry(action.clone())
-                .or_default()
-                .extend(s.resources.iter().cloned());
-        }
-    }
-    grants
-}
-
-fn only_entry(value: &Value) -> Option<(&str, &Value)> {
-    let map = value.as_mapping()?;
-    if map.len() != 1 {
-        return None;
-    }
-    let (k, v) = map.iter().next()?;
-    let k = k.as_str()?;
-    (k == "Ref" || k == "Condition" || k.starts_with("Fn::")).then_some((k, v))
-}
-
-fn scalar(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    match value {
-        Value::Null => Vec::new(),
-        Value::Sequence(items) => items.iter().map(|v| scalar(v).expect("a string")).collect(),
-        other => vec![scalar(other).unwrap_or_else(|| panic!("expected a string or list, got {other:?}"))],
-    }
-}
-
-/// `${Name}` -> lookup(Name), or left as is when lookup has nothing (pseudo parameters,
-/// resource attributes). `${!Literal}` is an escaped literal.
-fn substitute(text: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after.find('}').expect("unterminated ${ in Fn::Sub");
-        let name = &after[..end];
-        match name.strip_prefix('!') {
-            Some(literal) => out.push_str(&format!("${{{literal}}}")),
-            None => out.push_str(&lookup(name).unwrap_or_else(|| format!("${{{name}}}"))),
-        }
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    out
+fn bus_arn(bus: &str) -> String {
+    format!("arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:event-bus/{bus}")
 }
 
 // --------------------------------------------------------------------- scenarios --
@@ -359,43 +74,83 @@ struct Scenario {
     parameters: &'static [(&'static str, &'static str)],
     admin_pool: Option<&'static str>,
     secret_prefix: Option<&'static str>,
+    secret_key: Option<&'static str>,
+    bus: Option<&'static str>,
+    tracing: bool,
 }
 
 const SCENARIOS: &[Scenario] = &[
     Scenario {
-        name: "defaults (one pool, no secrets)",
-        parameters: &[("UserPoolId", TARGET_POOL)],
+        name: "defaults (one pool, no secrets, no bus)",
+        parameters: &[("UserPoolId", TARGET_POOL), ("AdminClientIds", CLIENT)],
         admin_pool: None,
         secret_prefix: None,
+        secret_key: None,
+        bus: None,
+        tracing: false,
     },
     Scenario {
         name: "admin pool named but equal to the target pool",
-        parameters: &[("UserPoolId", TARGET_POOL), ("AdminUserPoolId", TARGET_POOL)],
+        parameters: &[
+            ("UserPoolId", TARGET_POOL),
+            ("AdminUserPoolId", TARGET_POOL),
+            ("AdminClientIds", CLIENT),
+        ],
         admin_pool: None,
         secret_prefix: None,
+        secret_key: None,
+        bus: None,
+        tracing: false,
     },
     Scenario {
-        name: "separate admin pool and password secrets",
+        name: "separate admin pool, password secrets with a CMK, change events, tracing",
         parameters: &[
             ("UserPoolId", TARGET_POOL),
             ("AdminUserPoolId", ADMIN_POOL),
+            ("ProtectedGroups", "PasswordAdmins"),
+            ("AdminClientIds", CLIENT),
             ("PasswordSecretPrefix", SECRET_PREFIX),
+            ("PasswordSecretKmsKeyArn", SECRET_KEY),
+            ("EventBusName", BUS),
+            ("TracingEnabled", "true"),
         ],
         admin_pool: Some(ADMIN_POOL),
         secret_prefix: Some(SECRET_PREFIX),
+        secret_key: Some(SECRET_KEY),
+        bus: Some(BUS),
+        tracing: true,
+    },
+    Scenario {
+        name: "password secrets without a CMK",
+        parameters: &[
+            ("UserPoolId", TARGET_POOL),
+            ("AdminClientIds", CLIENT),
+            ("PasswordSecretPrefix", SECRET_PREFIX),
+        ],
+        admin_pool: None,
+        secret_prefix: Some(SECRET_PREFIX),
+        secret_key: None,
+        bus: None,
+        tracing: false,
     },
 ];
 
-/// What the code calls, as enabled by the scenario: action -> resources.
-fn expected_grants(scenario: &Scenario) -> BTreeMap<String, BTreeSet<String>> {
+/// What the function calls, as enabled by the scenario: action -> resources.
+fn expected_grants(function: &str, scenario: &Scenario) -> BTreeMap<String, BTreeSet<String>> {
+    let actions = if function == API {
+        IAM_ACTIONS_API
+    } else {
+        IAM_ACTIONS_WORKFLOW
+    };
     let mut expected = BTreeMap::new();
-    for action in IAM_ACTIONS {
-        let (service, name) = action.split_once(':').expect("IAM action is service:Name");
-        let resources: BTreeSet<String> = match service {
+    for action in actions {
+        let resources: BTreeSet<String> = match action.split_once(':').expect("service:Action").0 {
             "cognito-idp" => {
                 let mut pools = BTreeSet::from([pool_arn(TARGET_POOL)]);
-                if let (Some(admin_pool), "AdminListGroupsForUser") = (scenario.admin_pool, name) {
-                    pools.insert(pool_arn(admin_pool));
+                if let (Some(admin_pool), true) = (scenario.admin_pool, function == API) {
+                    if ADMIN_POOL_ACTIONS.contains(action) {
+                        pools.insert(pool_arn(admin_pool));
+                    }
                 }
                 pools
             }
@@ -403,12 +158,22 @@ fn expected_grants(scenario: &Scenario) -> BTreeMap<String, BTreeSet<String>> {
                 Some(prefix) => BTreeSet::from([secret_arn_pattern(prefix)]),
                 None => continue,
             },
-            other => panic!(
-                "IAM_ACTIONS has {action}: this test only knows cognito-idp and secretsmanager; \
-                 teach it where {other} actions must be scoped"
-            ),
+            "kms" => match scenario.secret_key {
+                Some(key) => BTreeSet::from([key.to_owned()]),
+                None => continue,
+            },
+            "events" => match scenario.bus {
+                Some(bus) => BTreeSet::from([bus_arn(bus)]),
+                None => continue,
+            },
+            other => panic!("{action}: teach this test where {other} actions must be scoped"),
         };
         expected.insert((*action).to_owned(), resources);
+    }
+    if scenario.tracing {
+        for action in XRAY_ACTIONS {
+            expected.insert((*action).to_owned(), BTreeSet::from(["*".to_owned()]));
+        }
     }
     expected
 }
@@ -416,66 +181,88 @@ fn expected_grants(scenario: &Scenario) -> BTreeMap<String, BTreeSet<String>> {
 // ------------------------------------------------------------------------- tests --
 
 #[test]
-fn function_role_grants_exactly_the_actions_the_code_calls_on_the_right_resources() {
+fn each_function_role_grants_exactly_what_its_entry_point_calls_on_the_right_resources() {
     for scenario in SCENARIOS {
         let deployment = Deployment::new(scenario.parameters);
-        let role = deployment.role_of(FUNCTION);
-        let granted = grants(&deployment.allow_statements(&role));
-
-        let service_grants: BTreeMap<_, _> = granted
-            .iter()
-            .filter(|(action, _)| !action.starts_with("logs:"))
-            .map(|(a, r)| (a.clone(), r.clone()))
-            .collect();
-        let expected = expected_grants(scenario);
-        let granted_actions: BTreeSet<_> = service_grants.keys().collect();
-        let expected_actions: BTreeSet<_> = expected.keys().collect();
-        assert_eq!(
-            granted_actions, expected_actions,
-            "[{}] actions granted to {role} (left) differ from IAM_ACTIONS enabled in this scenario (right)",
-            scenario.name
-        );
-        for (action, resources) in &expected {
+        for function in [API, WORKFLOW] {
+            let role = deployment.role_of(function);
+            let service_grants: BTreeMap<_, _> = grants(&deployment.allow_statements(&role))
+                .into_iter()
+                .filter(|(action, _)| !action.starts_with("logs:"))
+                .collect();
+            let expected = expected_grants(function, scenario);
             assert_eq!(
-                &service_grants[action], resources,
-                "[{}] {action} is granted on the left resources; expected the right ones",
+                service_grants.keys().collect::<BTreeSet<_>>(),
+                expected.keys().collect::<BTreeSet<_>>(),
+                "[{}] actions granted to {role} (left) differ from what {function} calls in this scenario (right)",
                 scenario.name
             );
+            for (action, resources) in &expected {
+                assert_eq!(
+                    &service_grants[action], resources,
+                    "[{}] {role}: {action} is granted on the left resources; expected the right ones",
+                    scenario.name
+                );
+            }
         }
     }
 }
 
 #[test]
-fn function_role_writes_only_its_own_log_group() {
-    let deployment = Deployment::new(&[("UserPoolId", TARGET_POOL)]);
-    let role = deployment.role_of(FUNCTION);
-    let log_group = deployment.resource(FUNCTION)["Properties"]["LoggingConfig"]["LogGroup"]
-        .as_str()
-        .expect("the function has LoggingConfig.LogGroup")
-        .trim_start_matches("${")
-        .trim_end_matches('}')
-        .to_owned();
-    let logs: BTreeMap<_, _> = grants(&deployment.allow_statements(&role))
+fn kms_decrypt_only_through_secrets_manager_in_this_region() {
+    let scenario = &SCENARIOS[2];
+    let deployment = Deployment::new(scenario.parameters);
+    let role = deployment.role_of(WORKFLOW);
+    let kms: Vec<_> = deployment
+        .allow_statements(&role)
         .into_iter()
-        .filter(|(a, _)| a.starts_with("logs:"))
+        .filter(|s| s.actions.iter().any(|a| a.starts_with("kms:")))
         .collect();
-    let expected_actions = BTreeSet::from(["logs:CreateLogStream".to_owned(), "logs:PutLogEvents".to_owned()]);
+    assert_eq!(kms.len(), 1, "one kms statement in {role}");
+    let via = &kms[0].condition["StringEquals"]["kms:ViaService"];
     assert_eq!(
-        logs.keys().cloned().collect::<BTreeSet<_>>(),
-        expected_actions,
-        "logs actions of {role}"
+        scalar(via).as_deref(),
+        Some("secretsmanager.${AWS::Region}.${AWS::URLSuffix}"),
+        "kms:Decrypt must carry a kms:ViaService condition for Secrets Manager, got {via:?}"
     );
-    for (action, resources) in logs {
-        assert_eq!(
-            resources,
-            BTreeSet::from([format!("${{{log_group}.Arn}}")]),
-            "{action} must be scoped to the function's own log group {log_group}"
-        );
-    }
 }
 
 #[test]
-fn no_wildcard_actions_and_no_wildcard_cognito_or_secret_resources_in_any_role() {
+fn function_roles_write_only_their_own_log_group() {
+    let deployment = Deployment::new(&[("UserPoolId", TARGET_POOL), ("AdminClientIds", CLIENT)]);
+    for function in [API, WORKFLOW] {
+        let role = deployment.role_of(function);
+        let log_group = deployment.resource(function)["Properties"]["LoggingConfig"]["LogGroup"]
+            .as_str()
+            .expect("the function has LoggingConfig.LogGroup")
+            .trim_start_matches("${")
+            .trim_end_matches('}')
+            .to_owned();
+        let logs: BTreeMap<_, _> = grants(&deployment.allow_statements(&role))
+            .into_iter()
+            .filter(|(a, _)| a.starts_with("logs:"))
+            .collect();
+        let expected_actions = BTreeSet::from(["logs:CreateLogStream".to_owned(), "logs:PutLogEvents".to_owned()]);
+        assert_eq!(
+            logs.keys().cloned().collect::<BTreeSet<_>>(),
+            expected_actions,
+            "logs actions of {role}"
+        );
+        for (action, resources) in logs {
+            assert_eq!(
+                resources,
+                BTreeSet::from([format!("${{{log_group}.Arn}}")]),
+                "{action} must be scoped to {function}'s own log group {log_group}"
+            );
+        }
+    }
+    let api_group = &deployment.resource(API)["Properties"]["LoggingConfig"]["LogGroup"];
+    let workflow_group = &deployment.resource(WORKFLOW)["Properties"]["LoggingConfig"]["LogGroup"];
+    assert_ne!(api_group, workflow_group, "each function has its own log group");
+}
+
+#[test]
+fn no_wildcard_actions_and_no_wildcard_sensitive_resources_in_any_role() {
     for scenario in SCENARIOS {
         let deployment = Deployment::new(scenario.parameters);
         for (role, _) in deployment.resources_of_type("AWS::IAM::Role") {
@@ -486,9 +273,9 @@ fn no_wildcard_actions_and_no_wildcard_cognito_or_secret_resources_in_any_role()
                         "[{}] {role} grants wildcard action {action}",
                         scenario.name
                     );
-                    let sensitive = action.starts_with("cognito-idp:")
-                        || action.starts_with("secretsmanager:")
-                        || action.starts_with("lambda:");
+                    let sensitive = ["cognito-idp:", "secretsmanager:", "lambda:", "kms:", "events:"]
+                        .iter()
+                        .any(|p| action.starts_with(p));
                     if sensitive {
                         for resource in &statement.resources {
                             assert!(
@@ -513,13 +300,19 @@ fn no_role_has_a_power_user_or_admin_managed_policy() {
         "PowerUser",
         "IAMFullAccess",
     ];
-    let deployment = Deployment::new(&[("UserPoolId", TARGET_POOL), ("ConfigureApiGatewayLoggingRole", "true")]);
-    let function_role = deployment.role_of(FUNCTION);
-    assert_eq!(
-        deployment.managed_policy_arns(&function_role),
-        Vec::<String>::new(),
-        "the function role must carry only its inline least-privilege policies"
-    );
+    let deployment = Deployment::new(&[
+        ("UserPoolId", TARGET_POOL),
+        ("AdminClientIds", CLIENT),
+        ("ConfigureApiGatewayLoggingRole", "true"),
+    ]);
+    for function in [API, WORKFLOW] {
+        let role = deployment.role_of(function);
+        assert_eq!(
+            deployment.managed_policy_arns(&role),
+            Vec::<String>::new(),
+            "{role} must carry only its inline least-privilege policies"
+        );
+    }
     for (role, _) in deployment.resources_of_type("AWS::IAM::Role") {
         for arn in deployment.managed_policy_arns(&role) {
             assert!(
@@ -531,8 +324,8 @@ fn no_role_has_a_power_user_or_admin_managed_policy() {
 }
 
 #[test]
-fn workflow_role_may_invoke_only_this_function() {
-    let deployment = Deployment::new(&[("UserPoolId", TARGET_POOL)]);
+fn state_machine_role_may_invoke_only_the_workflow_alias() {
+    let deployment = Deployment::new(&[("UserPoolId", TARGET_POOL), ("AdminClientIds", CLIENT)]);
     let machines = deployment.resources_of_type("AWS::Serverless::StateMachine");
     assert_eq!(machines.len(), 1, "expected one state machine");
     let role = deployment.role_of(&machines[0].0);
@@ -541,7 +334,6 @@ fn workflow_role_may_invoke_only_this_function() {
         "{role} must have no managed policies"
     );
     let granted = grants(&deployment.allow_statements(&role));
-    let function_arn = format!("${{{FUNCTION}.Arn}}");
     let lambda: BTreeMap<String, BTreeSet<String>> = granted
         .iter()
         .filter(|(a, _)| a.starts_with("lambda:"))
@@ -554,8 +346,8 @@ fn workflow_role_may_invoke_only_this_function() {
     );
     assert_eq!(
         lambda["lambda:InvokeFunction"],
-        BTreeSet::from([function_arn.clone(), format!("{function_arn}:*")]),
-        "{role} may invoke only {FUNCTION} (and its versions/aliases)"
+        BTreeSet::from([format!("${{{WORKFLOW}.Alias}}")]),
+        "{role} may invoke only {WORKFLOW}'s live alias (not the API function, not $LATEST)"
     );
     const LOG_DELIVERY: &[&str] = &[
         "logs:CreateLogDelivery",
@@ -575,42 +367,167 @@ fn workflow_role_may_invoke_only_this_function() {
     }
 }
 
-#[test]
-fn function_timeout_covers_three_sequential_cognito_operations() {
-    let deployment = Deployment::new(&[("UserPoolId", TARGET_POOL)]);
-    let timeout_s: u64 = scalar(&deployment.resource(FUNCTION)["Properties"]["Timeout"])
-        .and_then(|t| t.parse().ok())
-        .expect("the function has a numeric Timeout");
-    let max_operation_ms: u64 = scalar(&deployment.template["Parameters"]["CognitoOperationTimeoutMs"]["MaxValue"])
-        .and_then(|t| t.parse().ok())
-        .expect("CognitoOperationTimeoutMs has a MaxValue");
-    assert!(
-        timeout_s <= 30,
-        "Timeout {timeout_s} s exceeds the 30 s the issue allows"
-    );
-    assert!(
-        timeout_s * 1000 > 3 * max_operation_ms,
-        "Timeout {timeout_s} s does not cover three operations of up to {max_operation_ms} ms"
-    );
+/// The invoke grants and denials on one Lambda ARN, from its AWS::Lambda::ResourcePolicy.
+fn resource_policy(deployment: &Deployment, arn: &str) -> Vec<template_model::Statement> {
+    let policies: Vec<_> = deployment
+        .resources_of_type("AWS::Lambda::ResourcePolicy")
+        .into_iter()
+        .filter(|(_, p)| p["Properties"]["ResourceArn"].as_str() == Some(arn))
+        .collect();
+    assert_eq!(policies.len(), 1, "exactly one resource policy on {arn} (one per ARN)");
+    let (name, policy) = &policies[0];
+    let statements = statements_of(&policy["Properties"]["PolicyDocument"], name);
+    for s in &statements {
+        assert_eq!(s.resources, [arn], "{name}: every statement is about {arn}");
+    }
+    statements
+}
+
+fn is_everyone(principal: &Value) -> bool {
+    principal.as_str() == Some("*")
 }
 
 #[test]
-fn secret_permission_exists_only_when_a_prefix_is_set() {
-    for (prefix, expect) in [("", false), (SECRET_PREFIX, true)] {
-        let deployment = Deployment::new(&[("UserPoolId", TARGET_POOL), ("PasswordSecretPrefix", prefix)]);
-        let role = deployment.role_of(FUNCTION);
-        let has = grants(&deployment.allow_statements(&role))
-            .keys()
-            .any(|a| a.starts_with("secretsmanager:"));
-        assert_eq!(
-            has, expect,
-            "PasswordSecretPrefix={prefix:?}: secretsmanager granted = {has}"
+fn with_deny_other_invokers_only_this_api_and_the_state_machine_role_may_invoke() {
+    for (api_type, api_resource) in [("REST", "PasswordApi"), ("HTTP", "PasswordHttpApi")] {
+        let deployment = Deployment::new(&[
+            ("UserPoolId", TARGET_POOL),
+            ("AdminClientIds", CLIENT),
+            ("ApiType", api_type),
+        ]);
+        let route = format!(
+            "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{api_resource}}}/*/PUT/users/*/password"
         );
-        let env = &deployment.resource(FUNCTION)["Properties"]["Environment"]["Variables"];
+        // The API alias: API Gateway on this route, nobody else.
+        let statements = resource_policy(&deployment, &format!("${{{API}.Alias}}"));
+        let allows: Vec<_> = statements.iter().filter(|s| s.allow).collect();
+        assert_eq!(allows.len(), 1, "[{api_type}] one Allow on the API alias");
         assert_eq!(
-            env["PASSWORD_SECRET_PREFIX"].as_str().is_some(),
-            expect,
-            "PASSWORD_SECRET_PREFIX must be set exactly when the permission is granted"
+            allows[0].principal["Service"].as_str(),
+            Some("apigateway.amazonaws.com"),
+            "[{api_type}] only API Gateway is allowed"
+        );
+        assert_eq!(
+            scalar(&allows[0].condition["ArnLike"]["aws:SourceArn"]).as_deref(),
+            Some(route.as_str()),
+            "[{api_type}] only this API's PUT route"
+        );
+        let deny = statements
+            .iter()
+            .find(|s| !s.allow)
+            .unwrap_or_else(|| panic!("[{api_type}] the API alias policy denies other invokers"));
+        assert!(
+            is_everyone(&deny.principal),
+            "[{api_type}] the deny applies to every principal"
+        );
+        assert!(deny.actions.contains(&"lambda:InvokeFunction".to_owned()));
+        assert_eq!(
+            scalar(&deny.condition["ArnNotLike"]["aws:SourceArn"]).as_deref(),
+            Some(route.as_str()),
+            "[{api_type}] the deny spares exactly the allowed route"
+        );
+
+        // The workflow alias: the state machine's role, nobody else.
+        let statements = resource_policy(&deployment, &format!("${{{WORKFLOW}.Alias}}"));
+        let role_arn = "${OnboardingStateMachineRole.Arn}";
+        let allows: Vec<_> = statements.iter().filter(|s| s.allow).collect();
+        assert_eq!(allows.len(), 1, "one Allow on the workflow alias");
+        assert_eq!(allows[0].principal["AWS"].as_str(), Some(role_arn));
+        let deny = statements
+            .iter()
+            .find(|s| !s.allow)
+            .expect("the workflow alias policy denies others");
+        assert!(is_everyone(&deny.principal));
+        assert_eq!(
+            scalar(&deny.condition["ArnNotEquals"]["aws:PrincipalArn"]).as_deref(),
+            Some(role_arn),
+            "the deny spares exactly the state machine's role"
+        );
+
+        // The unqualified functions: nobody.
+        for function in [API, WORKFLOW] {
+            let statements = resource_policy(&deployment, &format!("${{{function}.Arn}}"));
+            assert!(
+                statements
+                    .iter()
+                    .all(|s| !s.allow && is_everyone(&s.principal) && s.condition.is_null()),
+                "{function} ($LATEST) denies every invocation"
+            );
+        }
+
+        // A ResourcePolicy replaces statements added to the same ARN: none may exist.
+        assert!(
+            deployment.resources_of_type("AWS::Lambda::Permission").is_empty(),
+            "[{api_type}] no AWS::Lambda::Permission beside the resource policies"
+        );
+        for function in [API, WORKFLOW] {
+            assert!(
+                deployment.resource(function)["Properties"]["Events"].is_null(),
+                "{function} has SAM Events, whose permissions a resource policy would overwrite"
+            );
+        }
+    }
+}
+
+#[test]
+fn without_deny_other_invokers_the_api_gets_a_plain_permission_on_the_alias() {
+    for (api_type, api_resource) in [("REST", "PasswordApi"), ("HTTP", "PasswordHttpApi")] {
+        let deployment = Deployment::new(&[
+            ("UserPoolId", TARGET_POOL),
+            ("AdminClientIds", CLIENT),
+            ("ApiType", api_type),
+            ("DenyOtherInvokers", "false"),
+        ]);
+        assert!(deployment.resources_of_type("AWS::Lambda::ResourcePolicy").is_empty());
+        let permissions = deployment.resources_of_type("AWS::Lambda::Permission");
+        assert_eq!(permissions.len(), 1, "[{api_type}] one permission: {permissions:?}");
+        let properties = &permissions[0].1["Properties"];
+        assert_eq!(
+            properties["FunctionName"].as_str(),
+            Some(format!("${{{API}.Alias}}").as_str())
+        );
+        assert_eq!(properties["Principal"].as_str(), Some("apigateway.amazonaws.com"));
+        assert!(
+            properties["SourceArn"]
+                .as_str()
+                .is_some_and(|a| a.contains(&format!("${{{api_resource}}}/*/PUT/users/*/password"))),
+            "[{api_type}] scoped to this API's route: {properties:?}"
+        );
+    }
+}
+
+#[test]
+fn every_role_carries_the_permissions_boundary_when_one_is_given() {
+    let boundary = "arn:aws:iam::123456789012:policy/DeveloperBoundary";
+    let deployment = Deployment::new(&[
+        ("UserPoolId", TARGET_POOL),
+        ("AdminClientIds", CLIENT),
+        ("ConfigureApiGatewayLoggingRole", "true"),
+        ("PermissionsBoundaryArn", boundary),
+    ]);
+    let roles = deployment.resources_of_type("AWS::IAM::Role");
+    assert!(
+        roles.len() >= 5,
+        "expected every role of the stack, got {}",
+        roles.len()
+    );
+    for (name, role) in &roles {
+        assert_eq!(
+            role["Properties"]["PermissionsBoundary"].as_str(),
+            Some(boundary),
+            "{name} has no permissions boundary"
+        );
+    }
+    // SAM would generate a CodeDeploy role without one: the template brings its own.
+    for function in [API, WORKFLOW] {
+        let preference = &deployment.resource(function)["Properties"]["DeploymentPreference"];
+        assert_eq!(preference["Role"].as_str(), Some("${CodeDeployRole.Arn}"), "{function}");
+    }
+    let without = Deployment::new(&[("UserPoolId", TARGET_POOL), ("AdminClientIds", CLIENT)]);
+    for (name, role) in without.resources_of_type("AWS::IAM::Role") {
+        assert!(
+            role["Properties"]["PermissionsBoundary"].is_null(),
+            "{name}: boundary without the parameter"
         );
     }
 }

@@ -108,44 +108,51 @@ def contract_operations(spec: dict) -> dict[tuple[str, str], dict]:
     }
 
 
-def template_operations(template: dict, problems: Problems) -> dict[tuple[str, str], dict]:
+API_TYPES = ("AWS::Serverless::Api", "AWS::Serverless::HttpApi")
+
+
+def template_operations(template: dict, problems: Problems) -> dict[str, dict[tuple[str, str], dict]]:
+    """Operations each API of the template routes (the REST API and the HTTP API that
+    ApiType chooses between), by the API's logical ID."""
     apis = {
         name: res
         for name, res in template.get("Resources", {}).items()
-        if res.get("Type") == "AWS::Serverless::Api"
+        if res.get("Type") in API_TYPES
     }
-    if len(apis) != 1:
-        problems.add("template.yaml", f"expected one AWS::Serverless::Api, found {sorted(apis)}")
-        return {}
-    (name, api), = apis.items()
-    body = api.get("Properties", {}).get("DefinitionBody")
-    if not isinstance(body, dict) or "paths" not in body:
-        problems.add("template.yaml", f"{name} has no inline DefinitionBody with paths")
-        return {}
-    operations = {}
-    for path, item in body["paths"].items():
-        for method, operation in item.items():
-            if method.lower() not in HTTP_METHODS or method.lower() == "options":
-                continue
-            if isinstance(operation, dict) and "Fn::If" in operation:
-                problems.add("template.yaml", f"{method.upper()} {path} is conditional; the contract is not")
-                operation = operation["Fn::If"][1]
-            operations[(path, method.lower())] = operation
-    return operations
+    if not apis:
+        problems.add("template.yaml", f"no {' or '.join(API_TYPES)} found")
+    routed = {}
+    for name, api in sorted(apis.items()):
+        body = api.get("Properties", {}).get("DefinitionBody")
+        if not isinstance(body, dict) or "paths" not in body:
+            problems.add("template.yaml", f"{name} has no inline DefinitionBody with paths")
+            continue
+        operations = {}
+        for path, item in body["paths"].items():
+            for method, operation in item.items():
+                if method.lower() not in HTTP_METHODS or method.lower() == "options":
+                    continue
+                if isinstance(operation, dict) and "Fn::If" in operation:
+                    problems.add("template.yaml", f"{name}: {method.upper()} {path} is conditional; the contract is not")
+                    operation = operation["Fn::If"][1]
+                operations[(path, method.lower())] = operation
+        routed[name] = operations
+    return routed
 
 
 def check_template(spec: dict, template: dict, problems: Problems) -> None:
     declared = contract_operations(spec)
-    routed = template_operations(template, problems)
-    for op in sorted(set(declared) - set(routed)):
-        problems.add("template.yaml", f"{op[1].upper()} {op[0]} is in docs/openapi.yaml but not routed by the API")
-    for op in sorted(set(routed) - set(declared)):
-        problems.add("template.yaml", f"{op[1].upper()} {op[0]} is routed by the API but not in docs/openapi.yaml")
-    for (path, method), operation in sorted(routed.items()):
-        integration = operation.get("x-amazon-apigateway-integration", {})
-        uri = json.dumps(integration.get("uri"))
-        if integration.get("type") != "aws_proxy" or "AdminSetPasswordFunction.Arn" not in uri:
-            problems.add("template.yaml", f"{method.upper()} {path} is not a Lambda proxy integration of AdminSetPasswordFunction")
+    for api, routed in template_operations(template, problems).items():
+        for op in sorted(set(declared) - set(routed)):
+            problems.add("template.yaml", f"{api}: {op[1].upper()} {op[0]} is in docs/openapi.yaml but not routed")
+        for op in sorted(set(routed) - set(declared)):
+            problems.add("template.yaml", f"{api}: {op[1].upper()} {op[0]} is routed but not in docs/openapi.yaml")
+        for (path, method), operation in sorted(routed.items()):
+            integration = operation.get("x-amazon-apigateway-integration", {})
+            uri = json.dumps(integration.get("uri"))
+            # The API invokes the API entry point's live alias, never $LATEST.
+            if integration.get("type") != "aws_proxy" or "ApiFunction.Alias" not in uri:
+                problems.add("template.yaml", f"{api}: {method.upper()} {path} is not a Lambda proxy integration of ApiFunction's alias")
 
 
 def operation_for(spec: dict, method: str, path_template: str) -> dict | None:
