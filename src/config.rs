@@ -15,6 +15,13 @@ pub enum ConfigError {
     Invalid { var: &'static str, reason: String },
 }
 
+/// The function timeout template.yaml sets (`tests/template_params.rs` holds them equal).
+pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(15);
+/// Sequential Cognito phases in the worst case: the look-up round, the set, the sign-out.
+pub const SEQUENTIAL_PHASES: u32 = 3;
+/// Kept for init, the token check and writing the answer and the audit line.
+pub const TIMEOUT_MARGIN: Duration = Duration::from_millis(500);
+
 /// `PROTECTED_GROUPS` value that turns the protected-target rule off (empty means "default").
 pub const PROTECTED_GROUPS_OFF: &str = "NONE";
 
@@ -247,6 +254,20 @@ impl Config {
             },
             warmup: flag(&get, "COGNITO_WARMUP", false)?,
         };
+        // The deadline guard answers in time anyway; this refuses settings that would make
+        // it abandon healthy-but-slow requests by construction.
+        if upstream.operation_timeout * SEQUENTIAL_PHASES + TIMEOUT_MARGIN > FUNCTION_TIMEOUT {
+            return Err(invalid(
+                "COGNITO_OPERATION_TIMEOUT_MS",
+                "3 sequential Cognito phases (look-ups, set, sign-out) plus 500 ms must fit the 15 s function timeout: at most 4833",
+            ));
+        }
+        if upstream.attempt_timeout > upstream.operation_timeout {
+            return Err(invalid(
+                "COGNITO_ATTEMPT_TIMEOUT_MS",
+                "must not exceed COGNITO_OPERATION_TIMEOUT_MS",
+            ));
+        }
 
         let event_bus_name = match get("EVENT_BUS_NAME") {
             Some(name)
@@ -628,6 +649,8 @@ mod tests {
             ("COGNITO_ATTEMPT_TIMEOUT_MS", "0"),
             ("COGNITO_OPERATION_TIMEOUT_MS", "ten"),
             ("COGNITO_MAX_ATTEMPTS", "11"),
+            ("COGNITO_OPERATION_TIMEOUT_MS", "4834"),
+            ("COGNITO_ATTEMPT_TIMEOUT_MS", "4500"),
             ("PASSWORD_SECRET_PREFIX", "has space/"),
             ("PASSWORD_SECRET_PREFIX", "onboarding"),
             ("CORS_ALLOW_ORIGIN", "https://a.example, https://b.example"),

@@ -37,7 +37,7 @@ pub mod upstream;
 pub use audit::{AuditRecord, Outcome, PasswordSet, AUDIT_EVENT};
 pub use config::{Config, ConfigError};
 pub use directory::cognito::{CognitoDirectory, SecretsManagerStore};
-pub use directory::{Directory, SecretStore, IAM_ACTIONS};
+pub use directory::{Directory, SecretStore, IAM_ACTIONS_API, IAM_ACTIONS_WORKFLOW};
 pub use error::AppError;
 pub use output::Output;
 

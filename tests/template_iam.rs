@@ -7,13 +7,14 @@
 //! may invoke each function: the state machine's role only the workflow alias, and the
 //! functions' resource policies.
 //!
-//! The lists are the contract with the code: when src/ exports `IAM_ACTIONS_API` and
-//! `IAM_ACTIONS_WORKFLOW`, compare them here instead of repeating them.
+//! The lists are the contract with the code: `IAM_ACTIONS_API` and `IAM_ACTIONS_WORKFLOW`
+//! from src/directory/mod.rs.
 
 mod template_model;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use admin_set_password::{IAM_ACTIONS_API, IAM_ACTIONS_WORKFLOW};
 use serde_yaml::Value;
 use template_model::{grants, scalar, statements_of, Deployment};
 
@@ -25,30 +26,6 @@ const SECRET_PREFIX: &str = "onboarding/initial-passwords/";
 const SECRET_KEY: &str = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const BUS: &str = "identity-events";
 const CLIENT: &str = "4c8c3rrt1q5vs1kbq1hj4k5o0a";
-
-/// What the API entry point calls: token look-ups on the caller (admin pool) and the
-/// target (target pool), the set, the sign-out, the policy read; events when a bus is set.
-const IAM_ACTIONS_API: &[&str] = &[
-    "cognito-idp:AdminGetUser",
-    "cognito-idp:AdminListGroupsForUser",
-    "cognito-idp:AdminSetUserPassword",
-    "cognito-idp:AdminUserGlobalSignOut",
-    "cognito-idp:DescribeUserPool",
-    "events:PutEvents",
-];
-
-/// What the workflow entry point calls: the target's look-ups, the set, the sign-out,
-/// the policy read, the password secret (and its key), events when a bus is set.
-const IAM_ACTIONS_WORKFLOW: &[&str] = &[
-    "cognito-idp:AdminGetUser",
-    "cognito-idp:AdminListGroupsForUser",
-    "cognito-idp:AdminSetUserPassword",
-    "cognito-idp:AdminUserGlobalSignOut",
-    "cognito-idp:DescribeUserPool",
-    "secretsmanager:GetSecretValue",
-    "kms:Decrypt",
-    "events:PutEvents",
-];
 
 /// Caller look-ups, the only actions the API function may call on the admin pool.
 const ADMIN_POOL_ACTIONS: &[&str] = &["cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser"];

@@ -645,6 +645,25 @@ fn system_log_level_keeps_platform_reports_and_access_logs_use_documented_variab
     }
     let allowed = strings(&deployment.template["Parameters"]["ApplicationLogLevel"]["AllowedValues"]);
     assert_eq!(allowed, ["TRACE", "DEBUG", "INFO"]);
+    // Audit lines reach CloudWatch at every allowed level: Lambda drops a JSON line whose
+    // `level` is below ApplicationLogLevel, and every outcome's audit level is at or above
+    // each allowed one.
+    let severity = |level: &str| {
+        ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+            .iter()
+            .position(|l| *l == level)
+            .unwrap()
+    };
+    use admin_set_password::Outcome;
+    for outcome in [Outcome::Success, Outcome::Denied, Outcome::Invalid, Outcome::Failed] {
+        for setting in &allowed {
+            assert!(
+                severity(outcome.level()) >= severity(setting),
+                "ApplicationLogLevel {setting} would drop {outcome:?} audit lines ({})",
+                outcome.level()
+            );
+        }
+    }
     let rest_format = deployment.resource("PasswordApi")["Properties"]["AccessLogSetting"]["Format"]
         .as_str()
         .unwrap()
@@ -818,16 +837,25 @@ fn function_timeout_fits_the_worst_case_of_the_largest_operation_timeout() {
     let max_operation_ms: u64 = scalar(&deployment.template["Parameters"]["CognitoOperationTimeoutMs"]["MaxValue"])
         .and_then(|t| t.parse().ok())
         .expect("CognitoOperationTimeoutMs has a MaxValue");
+    use admin_set_password::config::{FUNCTION_TIMEOUT, SEQUENTIAL_PHASES, TIMEOUT_MARGIN};
     for function in [API, WORKFLOW] {
         let timeout_s: u64 = scalar(&deployment.function_property(function, "Timeout"))
             .and_then(|t| t.parse().ok())
             .expect("a numeric Timeout");
-        assert!(timeout_s >= 15, "{function}: Timeout {timeout_s} s; keep at least 15 s");
+        assert_eq!(
+            timeout_s,
+            FUNCTION_TIMEOUT.as_secs(),
+            "{function}: the code's FUNCTION_TIMEOUT and the template's Timeout drifted apart"
+        );
         assert!(
-            3 * max_operation_ms + 500 <= timeout_s * 1000,
+            u64::from(SEQUENTIAL_PHASES) * max_operation_ms + TIMEOUT_MARGIN.as_millis() as u64 <= timeout_s * 1000,
             "{function}: Timeout {timeout_s} s does not fit 3 x {max_operation_ms} ms + 500 ms"
         );
     }
+    // The largest value the template allows is one the code accepts.
+    let max = max_operation_ms.to_string();
+    admin_set_password::testing::try_config(&[("COGNITO_OPERATION_TIMEOUT_MS", max.as_str())])
+        .expect("the template's largest CognitoOperationTimeoutMs is valid for the code");
     let task_timeout = scalar(
         &deployment.resource("OnboardingStateMachine")["Properties"]["Definition"]["States"]["SetPassword"]
             ["TimeoutSeconds"],

@@ -12,15 +12,29 @@ pub mod cognito;
 #[cfg(test)]
 pub mod memory;
 
-/// Every IAM action the function's code can call. The template grants exactly these
-/// (`tests/template_iam.rs` holds them to it).
-pub const IAM_ACTIONS: &[&str] = &[
-    "cognito-idp:AdminSetUserPassword",
+/// Every IAM action the API entry point's code can call: the caller's and the target's
+/// look-ups, the set, the sign-out, the policy read, the change event. The template grants
+/// exactly these to the API function (`tests/template_iam.rs` holds it to them).
+pub const IAM_ACTIONS_API: &[&str] = &[
     "cognito-idp:AdminGetUser",
     "cognito-idp:AdminListGroupsForUser",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminUserGlobalSignOut",
+    "cognito-idp:DescribeUserPool",
+    "events:PutEvents",
+];
+
+/// Every IAM action the workflow entry point's code can call: the target's look-ups, the
+/// set, the sign-out, the policy read, the password secret (and its KMS key, through Secrets
+/// Manager), the change event.
+pub const IAM_ACTIONS_WORKFLOW: &[&str] = &[
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminListGroupsForUser",
+    "cognito-idp:AdminSetUserPassword",
     "cognito-idp:AdminUserGlobalSignOut",
     "cognito-idp:DescribeUserPool",
     "secretsmanager:GetSecretValue",
+    "kms:Decrypt",
     "events:PutEvents",
 ];
 
