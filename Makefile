@@ -46,7 +46,7 @@ cargo-test: venv
 	rm -rf target/test-artifacts
 	cargo build --release --locked --bin admin-set-password
 	ADMIN_SET_PASSWORD_RELEASE_BIN=$(abspath target/release/admin-set-password) \
-		MOTO_SERVER=$(abspath $(VENV))/bin/moto_server cargo test --locked --all-targets
+		MOTO_SERVER=$(abspath $(VENV))/bin/moto_server cargo test --locked --all-targets --no-fail-fast
 
 # Every password and secret value any test used, searched for in every log any test captured.
 scan-secrets:

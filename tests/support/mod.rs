@@ -315,6 +315,19 @@ impl Pool {
         }
     }
 
+    /// Gives the user `INITIAL_PASSWORD` again, permanently (status CONFIRMED).
+    pub async fn confirm(&self, username: &str) {
+        self.cognito
+            .admin_set_user_password()
+            .user_pool_id(&self.id)
+            .username(username)
+            .password(INITIAL_PASSWORD)
+            .permanent(true)
+            .send()
+            .await
+            .expect("confirm user");
+    }
+
     pub async fn remove_from_group(&self, username: &str, group: &str) {
         self.cognito
             .admin_remove_user_from_group()
