@@ -22,11 +22,16 @@ pub const API_MARKERS: &[&str] = &[
     "multiValueHeaders",
 ];
 
+/// More header names than any request API Gateway forwards (it caps the headers' total
+/// size at about 10 KiB); a larger map is hostile and refused, though scanning it is cheap.
+pub const MAX_HEADER_NAMES: usize = 1_000;
+
 /// Why an event could not be read. Says nothing about the content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EnvelopeError {
     NotAnObject,
     DuplicateKey,
+    TooManyHeaders,
     Malformed,
 }
 
@@ -35,6 +40,7 @@ impl fmt::Display for EnvelopeError {
         f.write_str(match self {
             Self::NotAnObject => "must be a JSON object",
             Self::DuplicateKey => "contains a duplicated object key",
+            Self::TooManyHeaders => "has more header names than API Gateway forwards",
             Self::Malformed => "is not valid JSON or does not match the API Gateway proxy event shape",
         })
     }
@@ -159,9 +165,14 @@ pub fn read(raw: &str) -> Result<Envelope<'_>, EnvelopeError> {
     envelope.ok_or(EnvelopeError::NotAnObject)
 }
 
+const TOO_MANY_HEADERS: &str = "too many header names";
+
 fn classify(err: serde_json::Error) -> EnvelopeError {
-    if err.to_string().starts_with("duplicate") {
+    let message = err.to_string();
+    if message.starts_with("duplicate") {
         EnvelopeError::DuplicateKey
+    } else if message.starts_with(TOO_MANY_HEADERS) {
+        EnvelopeError::TooManyHeaders
     } else {
         EnvelopeError::Malformed
     }
@@ -291,7 +302,12 @@ impl<'de> Visitor<'de> for HeadersSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut names = 0;
         while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+            names += 1;
+            if names > MAX_HEADER_NAMES {
+                return Err(de::Error::custom(TOO_MANY_HEADERS));
+            }
             if !name.eq_ignore_ascii_case("authorization") {
                 map.next_value::<IgnoredAny>()?;
             } else if self.multi {
@@ -445,15 +461,25 @@ mod tests {
     }
 
     #[test]
-    fn tens_of_thousands_of_header_names_are_scanned_not_stored() {
-        let mut headers = serde_json::Map::new();
-        for i in 0..40_000 {
-            headers.insert(format!("x-h-{i}"), json!("v"));
-        }
-        headers.insert("authorization".into(), json!("tok"));
-        let raw = json!({"httpMethod": "PUT", "headers": headers, "multiValueHeaders": headers.iter().map(|(k, v)| (k.clone(), json!([v]))).collect::<serde_json::Map<_, _>>()}).to_string();
-        let e = read(&raw).unwrap();
-        assert_eq!(e.authorization.value.as_deref(), Some("tok"));
+    fn tens_of_thousands_of_header_names_are_refused_without_being_stored() {
+        let headers = |n: usize| {
+            let mut headers = serde_json::Map::new();
+            for i in 0..n {
+                headers.insert(format!("x-h-{i}"), json!("v"));
+            }
+            headers.insert("authorization".into(), json!("tok"));
+            headers
+        };
+        let event = |h: serde_json::Map<String, serde_json::Value>| {
+            let multi: serde_json::Map<_, _> = h.iter().map(|(k, v)| (k.clone(), json!([v]))).collect();
+            json!({"httpMethod": "PUT", "headers": h, "multiValueHeaders": multi}).to_string()
+        };
+        let fine = event(headers(MAX_HEADER_NAMES - 1));
+        assert_eq!(read(&fine).unwrap().authorization.value.as_deref(), Some("tok"));
+        assert_eq!(
+            read(&event(headers(40_000))).unwrap_err(),
+            EnvelopeError::TooManyHeaders
+        );
     }
 
     #[test]
