@@ -12,12 +12,11 @@ use admin_set_password::token::jwks::{jwks_url, MAX_JWKS_BYTES};
 use admin_set_password::token::{
     verify, ClientIds, HttpJwksFetch, JwksCache, JwksFetch, TokenFailure, TokenPolicy, TokenUse, VerifiedToken,
 };
-use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{json, Value};
-use support::{Pool, INITIAL_PASSWORD, REGION};
+use support::{Pool, REGION};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 fn now() -> u64 {
@@ -40,22 +39,7 @@ fn policy(pool: &Pool, accepted: Vec<TokenUse>) -> TokenPolicy {
 
 /// `(id token, access token)` for `username` from moto's `AdminInitiateAuth`.
 async fn sign_in(pool: &Pool, username: &str) -> (String, String) {
-    let out = pool
-        .cognito
-        .admin_initiate_auth()
-        .user_pool_id(&pool.id)
-        .client_id(&pool.client_id)
-        .auth_flow(AuthFlowType::AdminUserPasswordAuth)
-        .auth_parameters("USERNAME", username)
-        .auth_parameters("PASSWORD", INITIAL_PASSWORD)
-        .send()
-        .await
-        .expect("AdminInitiateAuth");
-    let tokens = out.authentication_result().expect("tokens, not a challenge");
-    (
-        tokens.id_token().unwrap().to_owned(),
-        tokens.access_token().unwrap().to_owned(),
-    )
+    pool.tokens(username).await
 }
 
 fn claims_of(token: &str) -> Value {

@@ -138,22 +138,7 @@ async fn every_forged_token_is_refused_and_the_password_is_unchanged() {
 }
 
 async fn pool_access_token(pool: &Pool) -> String {
-    use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
-    let out = pool
-        .cognito
-        .admin_initiate_auth()
-        .user_pool_id(&pool.id)
-        .client_id(&pool.client_id)
-        .auth_flow(AuthFlowType::AdminUserPasswordAuth)
-        .auth_parameters("USERNAME", "alice")
-        .auth_parameters("PASSWORD", INITIAL_PASSWORD)
-        .send()
-        .await
-        .unwrap();
-    out.authentication_result()
-        .and_then(|r| r.access_token())
-        .unwrap()
-        .to_owned()
+    pool.tokens("alice").await.1
 }
 
 #[tokio::test]

@@ -232,6 +232,11 @@ impl Pool {
     /// A real ID token from moto (`AdminInitiateAuth`, `ADMIN_USER_PASSWORD_AUTH`) for a user
     /// who still has `INITIAL_PASSWORD`.
     pub async fn id_token(&self, username: &str) -> String {
+        self.tokens(username).await.0
+    }
+
+    /// `(id token, access token)` for `username` from moto's `AdminInitiateAuth`.
+    pub async fn tokens(&self, username: &str) -> (String, String) {
         let out = self
             .cognito
             .admin_initiate_auth()
@@ -242,11 +247,12 @@ impl Pool {
             .auth_parameters("PASSWORD", INITIAL_PASSWORD)
             .send()
             .await
-            .expect("sign in for a token");
-        out.authentication_result()
-            .and_then(|r| r.id_token())
-            .expect("an ID token")
-            .to_owned()
+            .expect("AdminInitiateAuth");
+        let tokens = out.authentication_result().expect("tokens, not a challenge");
+        (
+            tokens.id_token().expect("an ID token").to_owned(),
+            tokens.access_token().expect("an access token").to_owned(),
+        )
     }
 
     /// A sample API event retargeted at this pool, carrying a real moto ID token of the user
@@ -285,34 +291,8 @@ impl Pool {
 
     /// A confirmed user with `INITIAL_PASSWORD`, in `groups`.
     pub async fn add_user(&self, username: &str, groups: &[&str]) {
-        self.cognito
-            .admin_create_user()
-            .user_pool_id(&self.id)
-            .username(username)
-            .temporary_password(INITIAL_PASSWORD)
-            .message_action(MessageActionType::Suppress)
-            .send()
-            .await
-            .expect("create user");
-        self.cognito
-            .admin_set_user_password()
-            .user_pool_id(&self.id)
-            .username(username)
-            .password(INITIAL_PASSWORD)
-            .permanent(true)
-            .send()
-            .await
-            .expect("confirm user");
-        for group in groups {
-            self.cognito
-                .admin_add_user_to_group()
-                .user_pool_id(&self.id)
-                .username(username)
-                .group_name(*group)
-                .send()
-                .await
-                .expect("add to group");
-        }
+        self.add_new_user(username, groups).await;
+        self.confirm(username).await;
     }
 
     /// Gives the user `INITIAL_PASSWORD` again, permanently (status CONFIRMED).
