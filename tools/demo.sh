@@ -28,7 +28,7 @@ echo "== moto at $ENDPOINT, pool $POOL_ID, app client $CLIENT_ID"
 echo "   users: alice (admins,helpdesk), bob (staff), carol (admins), rooty (root), dave (admins-readonly,editors),"
 echo "          newbie (staff, FORCE_CHANGE_PASSWORD); secrets onboarding/newbie, onboarding/carol, onboarding/bob"
 echo "== $DEMO/events/: each API sample with a real ID token from moto (AdminInitiateAuth) for its caller:"
-for c in $CALLERS; do echo "   $c"; done
+printf '%s\n' "$CALLERS" | sed 's/^/   /'
 
 INVOKE_PORT=$(free_port)
 cat >"$DEMO/function.env" <<ENV

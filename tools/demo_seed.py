@@ -22,6 +22,7 @@ Usage: demo_seed.py <endpoint> <events dir> <output dir>. Prints shell assignmen
 import base64
 import json
 import pathlib
+import shlex
 import sys
 import time
 
@@ -138,9 +139,9 @@ for path in sorted(pathlib.Path(events_dir).glob("*.json")):
     event = json.loads(path.read_text().replace(SAMPLE_POOL, pool))
     if isinstance(event, dict) and "requestContext" in event:
         user, how = retarget_api(path.stem, event)
-        summary.append(f"{path.stem}={user}({how})")
+        summary.append(f"{path.stem}: {user} ({how})")
     (out / path.name).write_text(json.dumps(event, indent=2) + "\n")
 
 print(f"POOL_ID={pool}")
 print(f"CLIENT_ID={client}")
-print(f"CALLERS='{' '.join(summary)}'")
+print(f"CALLERS={shlex.quote(chr(10).join(summary))}")
