@@ -17,7 +17,8 @@ DEPLOY_ENV := SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true \
 	PATH="$(abspath $(VENV))/bin:$$PATH"
 
 .PHONY: template-check cfn-lint sam-validate openapi-requests-check openapi-check \
-	template-iam-test template-tests stack-rehearsal sam-build-check qemu-deps bootstrap-rehearsal
+	template-iam-test template-tests stack-rehearsal sam-build-check qemu-deps bootstrap-rehearsal \
+	release-hostile
 
 template-check: cfn-lint sam-validate openapi-requests-check template-tests stack-rehearsal
 
@@ -69,4 +70,14 @@ else
 	for b in $$($(VENV)/bin/python tools/rehearse_bootstrap.py --build-dir $(SAM_BUILD_DIR) --artifacts); do \
 		$(VENV)/bin/python tools/check_bootstrap.py $$b || exit 1; done
 	$(MAKE) --no-print-directory bootstrap-rehearsal
+	$(MAKE) --no-print-directory release-hostile
 endif
+
+# Hostile sizes (24,600 header names, a 6 MB payload) and the hostile corpus through the
+# shipped build: release profile, panic = abort, arm64 under qemu. The test is #[ignore]d in a
+# plain `cargo test` because it needs this artifact; RELEASE_BIN=path runs it on another build
+# (e.g. a native `cargo build --release` for numbers without qemu's overhead).
+RELEASE_BIN ?= $(abspath tools/qemu-bootstrap.sh)
+release-hostile: venv qemu-deps
+	ADMIN_SET_PASSWORD_RELEASE_BIN=$(RELEASE_BIN) MOTO_SERVER=$(abspath $(VENV))/bin/moto_server \
+		cargo test --locked --test binary -- --ignored --nocapture
