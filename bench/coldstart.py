@@ -40,7 +40,6 @@ from botocore.config import Config as BotoConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from emulator import RuntimeApiEmulator, now_ns  # noqa: E402
-from fake_cognito import FakeCognito  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "target" / "coldstart"
@@ -66,18 +65,24 @@ def free_port() -> int:
 # --------------------------------------------------------------------------- moto
 
 class Moto:
-    """A moto server on loopback, plain HTTP or HTTPS with a locally made CA."""
+    """A moto server on loopback, plain HTTP; with `tls`, the function reaches it through
+    bench/tls_front.py (a locally made CA, connections kept alive as Cognito keeps them, each
+    accepted connection counted as a handshake). The harness itself seeds moto directly."""
 
     def __init__(self, tls: bool):
         self.tls = tls
         self.port = free_port()
         scheme = "https" if tls else "http"
-        self.endpoint = f"{scheme}://127.0.0.1:{self.port}"
+        self.endpoint = self.admin_endpoint = f"http://127.0.0.1:{self.port}"
         self.ca_bundle: Path | None = None
+        self.front = None
         argv = [str(ROOT / ".venv/bin/moto_server"), "-H", "127.0.0.1", "-p", str(self.port)]
         if tls:
             cert, key, self.ca_bundle = make_tls_material(WORK / "tls")
-            argv += ["-c", str(cert), "-k", str(key)]
+            self.front = subprocess.Popen(
+                [sys.executable, str(Path(__file__).parent / "tls_front.py"), str(cert),
+                 str(key), str(self.port)], stdout=subprocess.PIPE, text=True)
+            self.endpoint = f"https://127.0.0.1:{int(self.front.stdout.readline())}"
         self.log = open(WORK / f"moto-{scheme}.log", "wb")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
@@ -90,16 +95,22 @@ class Moto:
                     raise SystemExit(f"moto did not start; see {self.log.name}")
                 time.sleep(0.05)
         self.client = boto3.client(
-            "cognito-idp", region_name=REGION, endpoint_url=self.endpoint,
+            "cognito-idp", region_name=REGION, endpoint_url=self.admin_endpoint,
             aws_access_key_id="testing", aws_secret_access_key="testing",
-            verify=str(self.ca_bundle) if self.ca_bundle else None,
             config=BotoConfig(retries={"max_attempts": 1}))
 
-    def reset(self) -> None:
+    def handshakes(self) -> int | None:
+        """Connections the TLS front has accepted so far (None over plain HTTP)."""
+        if not self.front:
+            return None
         import ssl
-        ctx = ssl.create_default_context(cafile=str(self.ca_bundle)) if self.tls else None
-        req = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
-        urllib.request.urlopen(req, context=ctx).read()
+        ctx = ssl.create_default_context(cafile=str(self.ca_bundle))
+        with urllib.request.urlopen(f"{self.endpoint}/_front/stats", context=ctx) as resp:
+            return json.loads(resp.read())["connections"] - 1  # minus this request's own
+
+    def reset(self) -> None:
+        req = urllib.request.Request(f"{self.admin_endpoint}/moto-api/reset", method="POST")
+        urllib.request.urlopen(req).read()
 
     def seed(self) -> dict:
         """Fresh pool with a confirmed admin (in "admins") and a target awaiting a new
@@ -130,6 +141,9 @@ class Moto:
         return self.client.admin_get_user(UserPoolId=pool_id, Username=TARGET)["UserStatus"]
 
     def stop(self) -> None:
+        if self.front:
+            self.front.kill()
+            self.front.wait()
         self.proc.kill()
         self.proc.wait()
         self.log.close()
@@ -402,8 +416,11 @@ def run_one(emu: RuntimeApiEmulator, moto: Moto, s: Subject, tag: str,
     env.update(function_env(seed))
     env.update(s.env)
     log = WORK / "logs" / f"{tag}.log"
+    before = moto.handshakes() if endpoint is None else None
     cs = emu.cold_start(s.argv, env, make_event(s.event, seed), cwd=s.cwd, log_path=log)
     res = cs.summary()
+    if before is not None:
+        res["handshakes"] = moto.handshakes() - before - 1  # minus the first stats request
     res["response"] = cs.body[:300].decode(errors="replace")
     ok = cs.outcome == "response" and cs.vmhwm_kb is not None
     if ok and s.sets_password:
@@ -443,9 +460,8 @@ def measure(args, transport: str, emu: RuntimeApiEmulator) -> dict:
                     results[s.name].append(r)
             print(f"  {transport}: run {i + 1}/{total} done", file=sys.stderr)
         probes = {}
-        if not args.no_rtt:
-            probes = (round_trips(emu, moto, subs) if transport == "http"
-                      else handshakes(emu, moto, subs))
+        if not args.no_rtt and transport == "http":
+            probes = round_trips(emu, moto, subs)
     finally:
         moto.stop()
     table = {}
@@ -454,7 +470,7 @@ def measure(args, transport: str, emu: RuntimeApiEmulator) -> dict:
         row = {"runs_ok": len(rs), "runs": len(results[s.name])}
         if rs:
             for k in ("init_ms", "invoke_ms", "total_ms", "cpu_init_ms", "cpu_total_ms",
-                      "cpu_live_ms", "minflt_init", "minflt_total"):
+                      "cpu_live_ms", "minflt_init", "minflt_total", "handshakes"):
                 row[k] = stats([r[k] for r in rs])
             row["vmhwm_mb"] = stats([r["vmhwm_kb"] / 1024 for r in rs])
         row.update(probes.get(s.name, {}))
@@ -515,48 +531,6 @@ def round_trips(emu, moto: Moto, subs: list[Subject], passes: int = 3) -> dict:
     return out
 
 
-def handshakes(emu, moto: Moto, subs: list[Subject], passes: int = 2) -> dict:
-    """TLS handshakes per cold start, in untimed runs. moto's server (werkzeug) closes every
-    connection after one answer, so against moto each request costs a handshake; Cognito
-    keeps connections alive. So this probe runs each subject against bench/fake_cognito.py
-    over TLS with keep-alive (same local CA), counting the connections it accepts: each is
-    one handshake (JWKS fetch included). Max over the passes; moto's count is the number of
-    requests (`moto_requests`)."""
-    cert = moto.ca_bundle.parent / "server.pem"
-    key = moto.ca_bundle.parent / "server.key"
-    fake = FakeCognito(admin=ADMIN, target=TARGET, groups=["admins"], tls=(cert, key))
-    out: dict[str, dict] = {}
-    try:
-        for n in range(passes):
-            for s in subs:
-                if s.event == "none":
-                    continue
-                token, said = fake.id_token()
-                seed = {"pool_id": fake.pool_id, "client_id": fake.client_id}
-                env = lambda_env(fake.endpoint, moto.ca_bundle)
-                env.update(function_env(seed))
-                env.update(s.env)
-                event = rest_event(token, said) if s.event == "rest" else make_event(s.event, {})
-                before = fake.connections
-                calls_before = sum(fake.calls.values())
-                cs = emu.cold_start(s.argv, env, event, cwd=s.cwd,
-                                    log_path=WORK / "logs" / f"tls-{slug(s.name)}-{n}.log")
-                try:
-                    ok = 200 <= json.loads(cs.body).get("statusCode", 200) < 300
-                except (ValueError, AttributeError):
-                    ok = False
-                ok = ok and cs.outcome == "response"
-                row = out.setdefault(s.name, {"handshakes": 0, "ok_probe": True})
-                row["handshakes"] = max(row["handshakes"], fake.connections - before)
-                row["moto_requests"] = sum(fake.calls.values()) - calls_before
-                row["ok_probe"] = row["ok_probe"] and ok
-                if not ok:
-                    print(f"  FAILED tls probe {s.name}: {cs.body[:200]!r}", file=sys.stderr)
-    finally:
-        fake.stop()
-    return out
-
-
 # ------------------------------------------------------------------------- output
 
 def fmt(st: dict | None, digits: int = 1) -> str:
@@ -596,9 +570,9 @@ def render(all_tables: dict, meta: dict) -> str:
                     probe += f"; JWKS wait {row['jwks_wait_ms']:.1f} ms"
                 if row["calls_init"]:
                     probe += f"; at init: {', '.join(row['calls_init'])}"
-            if "handshakes" in row:
-                probe = (f"{row['handshakes']} TLS handshakes with keep-alive "
-                         f"({row.get('moto_requests')} against moto)")
+            if (row.get("handshakes") or {}).get("max") == (row.get("handshakes") or {}).get("max"):
+                hs = row["handshakes"]
+                probe = f"TLS handshakes {hs['median']:.0f} ({hs['min']:.0f}–{hs['max']:.0f})"
             rss = row.get("vmhwm_mb")
             lines.append(
                 f"| {name} | {row['runs_ok']}/{row['runs']} | {fmt(row.get('init_ms'))} | "
