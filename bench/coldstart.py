@@ -471,7 +471,7 @@ def measure(args, transport: str, emu: RuntimeApiEmulator) -> dict:
         if rs:
             for k in ("init_ms", "invoke_ms", "total_ms", "cpu_init_ms", "cpu_total_ms",
                       "cpu_live_ms", "minflt_init", "minflt_total", "handshakes"):
-                row[k] = stats([r[k] for r in rs])
+                row[k] = stats([r.get(k) for r in rs])
             row["vmhwm_mb"] = stats([r["vmhwm_kb"] / 1024 for r in rs])
         row.update(probes.get(s.name, {}))
         table[s.name] = row
