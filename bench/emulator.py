@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -32,6 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 API = "/2018-06-01/runtime"
+API_2XX = re.compile(rb'"statusCode":\s*2\d\d[,}]')
 
 
 def now_ns() -> int:
@@ -289,6 +291,10 @@ class Soak:
                 self.done.set()
                 return
             kind = "response" if path.endswith("/response") else "error"
+            # An API answer other than 2xx is an error too (a cheap look at the proxy
+            # response; the body is the function's own serde output).
+            if kind == "response" and not API_2XX.search(body):
+                kind = "non-2xx response"
             self.latency_ns.append(t - self.sent_at[-1])
             self.outcomes.append(kind)
             if len(self.bodies) < 3 or kind != "response":
