@@ -7,15 +7,23 @@ The emulator serves exactly one invocation to each process it spawns and records
   VmHWM   peak RSS, read from /proc/<pid>/status when the process asks for its second
           event (it is then idle with all its work done, and still alive)
   faults  minor page faults at init and at the end (/proc/<pid>/stat)
-  CPU     on-CPU time of the process's live threads (/proc/<pid>/task/*/schedstat),
-          at init and at the second GET /next: on a 128 MB Lambda the function gets about
-          1/14 of a vCPU, so CPU time, not local wall time, is what scales there.
+  CPU     at init: on-CPU time of the process's live threads (/proc/<pid>/task/*/schedstat)
+          at the first GET /next; in total: user + system time of every thread the process
+          ever ran, from wait4()'s rusage after the kill (the process is parked in its
+          second GET /next by then, so nothing after the first invocation is counted). On a
+          128 MB Lambda the function gets about 1/14 of a vCPU, so CPU time, not local wall
+          time, is what scales there.
+  maxrss  ru_maxrss from the same rusage (a cross-check of VmHWM).
+
+`soak` serves many events to one process instead, recording each invocation's latency and
+the process's VmRSS after it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -25,6 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 API = "/2018-06-01/runtime"
+API_2XX = re.compile(rb'"statusCode":\s*2\d\d[,}]')
 
 
 def now_ns() -> int:
@@ -77,7 +86,9 @@ class ColdStart:
     body: bytes = b""
     vmhwm_kb: int | None = None
     cpu_init_ns: int | None = None
-    cpu_total_ns: int | None = None
+    cpu_total_ns: int | None = None  # wait4 rusage: user + system, all threads
+    cpu_live_ns: int | None = None  # schedstat of live threads at the second GET /next
+    maxrss_kb: int | None = None
     minflt_init: int | None = None
     minflt_total: int | None = None
     done: threading.Event = field(default_factory=threading.Event)
@@ -96,6 +107,8 @@ class ColdStart:
             "vmhwm_kb": self.vmhwm_kb,
             "cpu_init_ms": None if self.cpu_init_ns is None else self.cpu_init_ns / 1e6,
             "cpu_total_ms": None if self.cpu_total_ns is None else self.cpu_total_ns / 1e6,
+            "cpu_live_ms": None if self.cpu_live_ns is None else self.cpu_live_ns / 1e6,
+            "maxrss_kb": self.maxrss_kb,
             "minflt_init": self.minflt_init,
             "minflt_total": self.minflt_total,
         }
@@ -142,6 +155,15 @@ class _Handler(BaseHTTPRequestHandler):
         # A fast child can ask before Popen has returned its pid to us: wait for it
         # (the timestamp above is already taken).
         run.spawned.wait(5)
+        if isinstance(run, Soak):
+            event = run.next_requested(t)
+            if event is None:  # all served: park until the driver kills the process
+                run.release.wait(60)
+                return
+            request_id, payload = event
+            self._reply(200, payload, run.headers(request_id))
+            run.sent(now_ns())
+            return
         if run.event_sent_at is None:
             run.first_next_at = t
             if run.pid is not None:
@@ -161,9 +183,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         # Second /next: the invocation is over and the process is idle. Sample, then park
         # the request until the driver has killed the process.
+        if isinstance(run, Soak):
+            run.next_requested(t)
+            return
         if run.pid is not None:
             run.vmhwm_kb = read_vmhwm_kb(run.pid)
-            run.cpu_total_ns = read_cpu_ns(run.pid)
+            run.cpu_live_ns = read_cpu_ns(run.pid)
             run.minflt_total = read_minflt(run.pid)
         run.done.set()
         run.release.wait(30)
@@ -174,6 +199,10 @@ class _Handler(BaseHTTPRequestHandler):
         t = now_ns()
         if run is None:
             self._reply(404)
+            return
+        if isinstance(run, Soak):
+            run.answered(self.path, body, t)
+            self._reply(202, b'{"status":"OK"}')
             return
         if self.path == f"{API}/init/error":
             run.outcome, run.body = "init_error", body
@@ -186,6 +215,90 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(404, b'{"errorMessage":"unknown path"}')
             return
         self._reply(202, b'{"status":"OK"}')
+
+
+def reap(proc: subprocess.Popen, run) -> None:
+    """Waits for the killed child with wait4, keeping its rusage (all threads, user + sys)."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    run.cpu_total_ns = round((usage.ru_utime + usage.ru_stime) * 1e9)
+    run.maxrss_kb = usage.ru_maxrss
+
+
+def read_rss_kb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return None
+
+
+class Soak:
+    """Many invocations of one process: `events()` yields each event's bytes (built when it is
+    handed over, so tokens stay fresh). Per invocation: latency (event handed over ->
+    response), outcome, and VmRSS when the process asks for the next event."""
+
+    def __init__(self, events, count: int):
+        self.events = events
+        self.count = count
+        self.served = 0
+        self.pid: int | None = None
+        self.spawned = threading.Event()
+        self.done = threading.Event()
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        self.sent_at: list[int] = []
+        self.latency_ns: list[int] = []
+        self.outcomes: list[str] = []
+        self.bodies: list[bytes] = []
+        self.rss_kb: list[int | None] = []
+        self.current_id: str | None = None
+        self.outcome: str | None = None
+        self.cpu_total_ns: int | None = None
+        self.maxrss_kb: int | None = None
+
+    def headers(self, request_id: str) -> dict:
+        return {
+            "Lambda-Runtime-Aws-Request-Id": request_id,
+            "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 30_000),
+            "Lambda-Runtime-Invoked-Function-Arn":
+                "arn:aws:lambda:us-east-1:123456789012:function:bench",
+            "Lambda-Runtime-Trace-Id":
+                "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=0",
+        }
+
+    def next_requested(self, t: int):
+        with self.lock:
+            if self.served and len(self.rss_kb) < self.served and self.pid is not None:
+                self.rss_kb.append(read_rss_kb(self.pid))
+            if self.served >= self.count:
+                self.done.set()
+                return None
+            self.served += 1
+            self.current_id = str(uuid.uuid4())
+            return self.current_id, next(self.events)
+
+    def sent(self, t: int) -> None:
+        self.sent_at.append(t)
+
+    def answered(self, path: str, body: bytes, t: int) -> None:
+        with self.lock:
+            if path == f"{API}/init/error":
+                self.outcome = "init_error"
+                self.bodies.append(body)
+                self.done.set()
+                return
+            kind = "response" if path.endswith("/response") else "error"
+            # An API answer other than 2xx is an error too (a cheap look at the proxy
+            # response; the body is the function's own serde output).
+            if kind == "response" and not API_2XX.search(body):
+                kind = "non-2xx response"
+            self.latency_ns.append(t - self.sent_at[-1])
+            self.outcomes.append(kind)
+            if len(self.bodies) < 3 or kind != "response":
+                self.bodies.append(body[:300])
 
 
 class RuntimeApiEmulator(ThreadingHTTPServer):
@@ -226,10 +339,39 @@ class RuntimeApiEmulator(ThreadingHTTPServer):
                     run.outcome = run.outcome or "timeout"
                     break
             proc.kill()
-            proc.wait()
+            reap(proc, run)
         finally:
             run.release.set()
             self.current = None
             if log_path:
                 log.close()
         return run
+
+    def soak(self, argv: list[str], env: dict, soak: Soak, *, log_path: Path | None = None,
+             timeout_s: float = 600.0) -> Soak:
+        """Spawn argv once and serve it `soak.count` events, one after the other."""
+        self.current = soak
+        env = dict(env, AWS_LAMBDA_RUNTIME_API=self.address)
+        log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+        try:
+            proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT)
+            soak.pid = proc.pid
+            soak.spawned.set()
+            deadline = time.monotonic() + timeout_s
+            while not soak.done.wait(0.05):
+                if proc.poll() is not None:
+                    soak.outcome = soak.outcome or "exited"
+                    break
+                if time.monotonic() > deadline:
+                    soak.outcome = soak.outcome or "timeout"
+                    break
+            soak.outcome = soak.outcome or "done"
+            proc.kill()
+            reap(proc, soak)
+        finally:
+            soak.release.set()
+            self.current = None
+            if log_path:
+                log.close()
+        return soak

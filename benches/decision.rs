@@ -18,7 +18,7 @@ fn config() -> Config {
         let value = match name {
             "USER_POOL_ID" | "ADMIN_USER_POOL_ID" => POOL,
             "ADMIN_GROUPS" => "admins,helpdesk",
-            "ADMIN_CLIENT_IDS" => "benchclient",
+            "ADMIN_CLIENT_IDS" => "benchclient1",
             "PASSWORD_SECRET_PREFIX" => "onboarding/",
             "PROTECTED_GROUPS" => "admins,superadmins,service-accounts",
             "SUPER_ADMIN_GROUPS" => "superadmins",
@@ -71,7 +71,7 @@ fn rest_event(groups: &str) -> String {
                 "cognito:groups": groups,
                 "iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}"),
                 "token_use": "id",
-                "aud": "benchclient",
+                "aud": "benchclient1",
                 "exp": "Fri Jan 01 01:00:00 UTC 2100",
                 "iat": "Thu Jan 01 00:00:00 UTC 2026"
             }}
@@ -143,7 +143,7 @@ fn decision(c: &mut Criterion) {
     let policy = TokenPolicy {
         issuers: TokenPolicy::issuers_for("us-east-1", POOL),
         accepted_token_use: vec![token::TokenUse::Id],
-        client_ids: token::ClientIds::Only(vec!["benchclient".into()]),
+        client_ids: token::ClientIds::Only(vec!["benchclient1".into()]),
         max_age: std::time::Duration::from_secs(3600),
         leeway: token::MAX_LEEWAY,
     };
@@ -151,7 +151,7 @@ fn decision(c: &mut Criterion) {
     let token = testing::sign(&serde_json::json!({
         "iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}"),
         "sub": "8f2b7c1e-1111-2222-3333-444455556666",
-        "aud": "benchclient",
+        "aud": "benchclient1",
         "token_use": "id",
         "cognito:username": "admin1",
         "cognito:groups": ["admins"],

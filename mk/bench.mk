@@ -1,15 +1,20 @@
-# `make bench`: the performance benchmark of issue 5 (method and results: docs/performance.md).
-# Cold starts against a local Runtime API emulator and moto, zipped bootstrap sizes for
-# x86_64 and arm64, and the criterion micro-benchmark of the decision path. Takes minutes:
-# three LTO release builds of the function (host, x86_64 and arm64 zips) plus the floor.
+# `make bench`: the performance benchmark of issue 12 (method and results: docs/performance.md).
+# Cold starts against a local Runtime API emulator and moto (real ID tokens, real JWKS),
+# round trips and TLS handshakes per cold start, zipped bootstrap sizes for x86_64 and
+# arm64, the criterion micro-benchmark of the decision path, and a 5,000-invocation soak;
+# then every target as PASS/FAIL. Takes minutes: three LTO release builds of the function
+# (host, x86_64 and arm64 zips) plus the floor.
 #   make bench BENCH_RUNS=25              more runs per subject
 #   make bench-coldstart BENCH_TRANSPORT=http   one part only
+#   make bench-soak SOAK_BACKEND=moto     the soak against moto instead of the fast fake
 
 BENCH_VENV      ?= .venv
 BENCH_PY        := $(BENCH_VENV)/bin/python
 BENCH_RUNS      ?= 15
 BENCH_TRANSPORT ?= http,https
 BENCH_OUT       := bench/target
+SOAK_INVOCATIONS ?= 5000
+SOAK_BACKEND    ?= fake
 # cargo-lambda (and its zig) live in the venv.
 BENCH_LAMBDA    := PATH="$(abspath $(BENCH_VENV))/bin:$$PATH" cargo lambda build --release --output-format zip
 BENCH_ZIPS      := admin-set-password/x86_64=target/lambda-x86_64/admin-set-password/bootstrap.zip \
@@ -17,11 +22,13 @@ BENCH_ZIPS      := admin-set-password/x86_64=target/lambda-x86_64/admin-set-pass
                    floor/x86_64=$(BENCH_OUT)/lambda-x86_64/floor/bootstrap.zip \
                    floor/arm64=$(BENCH_OUT)/lambda-arm64/floor/bootstrap.zip
 
-.PHONY: bench bench-deps bench-build bench-zips bench-coldstart bench-sizes bench-decision bench-report
+.PHONY: bench bench-deps bench-build bench-zips bench-coldstart bench-soak bench-sizes bench-decision bench-report
 
 # Sequential on purpose, even under -j: nothing may compile while cold starts are timed.
+# The soak runs right after the cold starts, on the same binary, before anything compiles.
 bench:
 	@$(MAKE) --no-print-directory bench-coldstart
+	@$(MAKE) --no-print-directory bench-soak
 	@$(MAKE) --no-print-directory bench-sizes
 	@$(MAKE) --no-print-directory bench-decision
 	@$(MAKE) --no-print-directory bench-report
@@ -42,6 +49,9 @@ bench-zips: bench-deps
 bench-coldstart: bench-deps bench-build
 	@echo "load before the cold-start runs: $$(cut -d' ' -f1-3 /proc/loadavg)"
 	$(BENCH_PY) bench/coldstart.py --runs $(BENCH_RUNS) --transport $(BENCH_TRANSPORT)
+
+bench-soak: bench-deps bench-build
+	$(BENCH_PY) bench/soak.py --invocations $(SOAK_INVOCATIONS) --backend $(SOAK_BACKEND)
 
 bench-sizes: bench-zips
 	$(BENCH_PY) bench/sizes.py $(BENCH_ZIPS)

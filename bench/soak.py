@@ -1,0 +1,141 @@
+"""Soak: thousands of warm invocations in one process of the release function.
+
+One process, served N REST events one after the other by the Runtime API emulator, each a
+full API invocation (token verified, look-ups, AdminSetUserPassword). Cognito is
+bench/fake_cognito.py by default: an asyncio server answering in well under a millisecond,
+so the latency percentiles are the function's and the loopback's, not moto's (which takes
+3-11 ms per call and has its own garbage-collector pauses). `--backend moto` runs the same
+against moto for comparison. The token is minted by the backend (valid 1 h) and reused.
+
+Reports: errors, p50/p90/p99/max latency (event handed over -> response posted), VmRSS
+after the first invocation, after the warm-up and at the end, and CPU per invocation.
+
+Usage: .venv/bin/python bench/soak.py [--invocations 5000] [--backend fake|moto]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from coldstart import (ADMIN, NEW_PASSWORD, SYSTEM_ROOTS, WORK, Moto,  # noqa: E402
+                       function_env, lambda_env, rest_event)
+from emulator import RuntimeApiEmulator, Soak  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "target" / "soak.json"
+WARMUP = 100  # invocations after which RSS is taken as the warm baseline
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--invocations", type=int, default=5000)
+    p.add_argument("--backend", choices=("fake", "moto"), default="fake")
+    p.add_argument("--rust-bin", type=Path, default=ROOT / "target/release/admin-set-password")
+    p.add_argument("--json", type=Path, default=OUT)
+    args = p.parse_args()
+    (WORK / "logs").mkdir(parents=True, exist_ok=True)
+    (WORK / "home").mkdir(parents=True, exist_ok=True)
+
+    moto = fake = None
+    sys.setswitchinterval(0.0005)  # the emulator's threads hand over the GIL promptly
+    if args.backend == "fake":
+        fake = subprocess.Popen([sys.executable, str(Path(__file__).parent / "fake_cognito.py"),
+                                 ADMIN, "alice", "admins"], stdout=subprocess.PIPE, text=True)
+        info = json.loads(fake.stdout.readline())
+        token, claims = info["token"], info["claims"]
+        seed = {"pool_id": info["pool_id"], "client_id": info["client_id"]}
+        endpoint = info["endpoint"]
+        env = lambda_env(endpoint, None)
+    else:
+        moto = Moto(tls=False)
+        seed = moto.seed()
+        token, claims = seed["token"], seed["claims"]
+        endpoint = moto.endpoint
+        env = lambda_env(endpoint, None)
+    env["SSL_CERT_FILE"] = str(SYSTEM_ROOTS)
+    env.update(function_env(seed))
+    # permanent=false keeps the target in FORCE_CHANGE_PASSWORD: every invocation is alike.
+    payload = json.dumps(rest_event(token, claims, permanent=False)).encode()
+
+    def events():
+        while True:
+            yield payload
+
+    emu = RuntimeApiEmulator()
+    soak = Soak(events(), args.invocations)
+    log = WORK / "logs" / f"soak-{args.backend}.log"
+    try:
+        emu.soak([str(args.rust_bin)], env, soak, log_path=log)
+        stats = {}
+        if fake:
+            with urllib.request.urlopen(f"{endpoint}/_stats") as resp:
+                stats = json.loads(resp.read())
+    finally:
+        emu.shutdown()
+        if moto:
+            moto.stop()
+        if fake:
+            fake.kill()
+            fake.wait()
+
+    lat_ms = [ns / 1e6 for ns in soak.latency_ns]
+    errors = sum(1 for o in soak.outcomes if o != "response")
+    bad_status = 0  # non-2xx answers are already outcomes other than "response"
+    rss = [r for r in soak.rss_kb if r is not None]
+    warm = lat_ms[1:]  # the first invocation is the cold one
+    result = {
+        "backend": args.backend,
+        "invocations": len(lat_ms),
+        "requested": args.invocations,
+        "outcome": soak.outcome,
+        # An operation the fake does not know was answered with an error: counted here even
+        # if the function turned it into a success.
+        "errors": (errors + bad_status + (args.invocations - len(lat_ms))
+                   + sum(stats.get("unknown", {}).values())),
+        "unknown_operations": stats.get("unknown", {}),
+        "calls": stats.get("calls", {}),
+        "connections": stats.get("connections"),
+        "first_ms": lat_ms[0] if lat_ms else None,
+        "p50_ms": statistics.median(warm) if warm else None,
+        "p90_ms": percentile(warm, 0.90) if warm else None,
+        "p99_ms": percentile(warm, 0.99) if warm else None,
+        "max_ms": max(warm) if warm else None,
+        "rss_first_kb": rss[0] if rss else None,
+        "rss_warm_kb": rss[min(WARMUP, len(rss)) - 1] if rss else None,
+        "rss_last_kb": rss[-1] if rss else None,
+        "rss_max_kb": max(rss) if rss else None,
+        "cpu_ms_total": soak.cpu_total_ns / 1e6 if soak.cpu_total_ns else None,
+        "cpu_ms_per_invocation": (soak.cpu_total_ns / 1e6 / len(lat_ms)
+                                  if soak.cpu_total_ns and lat_ms else None),
+        "sample_bodies": [b.decode(errors="replace") for b in soak.bodies[:3]],
+        # Every latency in order, to tell periodic stalls (the function's timers, a pool
+        # reaper) from scattered ones (the machine's scheduler).
+        "latencies_ms": [round(x, 3) for x in lat_ms],
+        "log": str(log),
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "commit": subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                                 capture_output=True, text=True).stdout.strip(),
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2))
+    print(json.dumps({k: v for k, v in result.items()
+                      if k not in ("sample_bodies", "latencies_ms")}, indent=2))
+    if result["errors"]:
+        print("soak: errors; first bodies:", result["sample_bodies"], file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
