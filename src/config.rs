@@ -72,6 +72,27 @@ pub struct TokenSettings {
     pub max_age: Duration,
 }
 
+/// Endpoint overrides per service (`AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL`),
+/// as the AWS SDKs define them: local emulators (moto) and VPC endpoints. Read here once so
+/// the SDK clients and the JWKS URL agree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoints {
+    pub cognito: Option<String>,
+    pub secrets_manager: Option<String>,
+    pub eventbridge: Option<String>,
+}
+
+impl Endpoints {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Self {
+        let endpoint = |service: &str| get(&format!("AWS_ENDPOINT_URL_{service}")).or_else(|| get("AWS_ENDPOINT_URL"));
+        Self {
+            cognito: endpoint("COGNITO_IDENTITY_PROVIDER"),
+            secrets_manager: endpoint("SECRETS_MANAGER"),
+            eventbridge: endpoint("EVENTBRIDGE"),
+        }
+    }
+}
+
 /// What a direct (workflow) invocation may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkflowSettings {
@@ -110,6 +131,7 @@ pub struct Config {
     /// `Access-Control-Allow-Origin` for API responses, if the portal is on another origin.
     pub cors_allow_origin: Option<String>,
     pub upstream: UpstreamSettings,
+    pub endpoints: Endpoints,
     /// CloudWatch namespace of the embedded metrics.
     pub metrics_namespace: String,
     /// Refuse common passwords and passwords containing the username (`PASSWORD_BLOCKLIST`).
@@ -210,8 +232,14 @@ impl Config {
             None => None,
         };
 
+        let endpoints = Endpoints::from_lookup(&get);
         let token = if entry_points.api {
-            Some(token_settings(&get, &region, &admin_user_pool_id)?)
+            Some(token_settings(
+                &get,
+                &region,
+                &admin_user_pool_id,
+                endpoints.cognito.as_deref(),
+            )?)
         } else {
             None
         };
@@ -298,6 +326,7 @@ impl Config {
             workflow,
             cors_allow_origin,
             upstream,
+            endpoints,
             metrics_namespace,
             password_blocklist: flag(&get, "PASSWORD_BLOCKLIST", true)?,
             require_reason: flag(&get, "REQUIRE_REASON", false)?,
@@ -332,6 +361,7 @@ fn token_settings(
     get: &impl Fn(&str) -> Option<String>,
     region: &str,
     admin_pool_id: &str,
+    cognito_endpoint: Option<&str>,
 ) -> Result<TokenSettings, ConfigError> {
     let client_ids = match get("ADMIN_CLIENT_IDS").as_deref() {
         None => return Err(ConfigError::Missing("ADMIN_CLIENT_IDS")),
@@ -385,9 +415,8 @@ fn token_settings(
         format!("https://cognito-idp.{region}.amazonaws.com/{admin_pool_id}"),
         format!("https://issuer-cognito-idp.{region}.amazonaws.com/{admin_pool_id}"),
     ];
-    // The same endpoint override the SDK honours, so local Cognito emulators serve the keys.
-    let endpoint = get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER").or_else(|| get("AWS_ENDPOINT_URL"));
-    let jwks_url = match endpoint {
+    // The same endpoint the Cognito client uses, so local Cognito emulators serve the keys.
+    let jwks_url = match cognito_endpoint {
         Some(endpoint) => format!(
             "{}/{admin_pool_id}/.well-known/jwks.json",
             endpoint.trim_end_matches('/')

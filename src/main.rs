@@ -20,22 +20,36 @@ async fn main() -> Result<(), Error> {
 
     // Started first so the fetch overlaps the rest of init and the wait for the first event;
     // the first invocation awaits it.
+    let https = admin_set_password::upstream::SharedHttps::new(&config.upstream);
     let keys = config.token.as_ref().map(|token| {
-        let upstream = &config.upstream;
-        let cache = Arc::new(JwksCache::new(HttpJwksFetch::new(
+        let cache = Arc::new(JwksCache::new(HttpJwksFetch::with_https(
             token.jwks_url.clone(),
-            upstream.connect_timeout,
-            upstream.operation_timeout,
+            https.clone(),
+            config.upstream.operation_timeout,
         )));
         cache.start();
         cache
     });
 
-    let sdk_config = admin_set_password::upstream::sdk_config_loader(&config.upstream)
-        .load()
-        .await;
-    let directory = CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk_config));
-    let secrets = SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&sdk_config));
+    // Straight from Lambda's environment: aws-config's provider chains (profiles, SSO, STS,
+    // ECS, IMDS) are then unreachable and LTO drops them (docs/performance.md, size).
+    let sdk_config =
+        admin_set_password::upstream::sdk_config_from_env(&config.upstream, &https).inspect_err(|err| {
+            tracing::error!(error = %err, "the function's environment lacks what the SDK needs");
+        })?;
+    // A service-specific endpoint (AWS_ENDPOINT_URL_<SERVICE>) wins over the global one.
+    macro_rules! client {
+        ($sdk:ident, $endpoint:expr) => {{
+            let mut builder = $sdk::config::Builder::from(&sdk_config);
+            if let Some(endpoint) = $endpoint {
+                builder = builder.endpoint_url(endpoint);
+            }
+            $sdk::Client::from_conf(builder.build())
+        }};
+    }
+    let endpoints = &config.endpoints;
+    let directory = CognitoDirectory::new(client!(aws_sdk_cognitoidentityprovider, endpoints.cognito.clone()));
+    let secrets = SecretsManagerStore::new(client!(aws_sdk_secretsmanager, endpoints.secrets_manager.clone()));
 
     if config.upstream.warmup {
         match directory.describe_pool(&config.user_pool_id).await {
@@ -48,10 +62,9 @@ async fn main() -> Result<(), Error> {
         }
     }
 
-    let events = config
-        .event_bus_name
-        .as_ref()
-        .map(|bus| EventBridgeChangeEvents::new(aws_sdk_eventbridge::Client::new(&sdk_config), bus.clone()));
+    let events = config.event_bus_name.as_ref().map(|bus| {
+        EventBridgeChangeEvents::new(client!(aws_sdk_eventbridge, endpoints.eventbridge.clone()), bus.clone())
+    });
 
     let app = App::new(config, directory, secrets, keys, events, Output::Stdout);
     let app = &app;

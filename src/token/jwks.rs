@@ -49,25 +49,22 @@ pub fn jwks_url(region: &str, pool_id: &str, endpoint_override: Option<&str>) ->
 /// followed (the connector never does) and count as failures, like any non-200 answer.
 pub struct HttpJwksFetch {
     url: String,
-    connector: aws_smithy_http_client::Connector,
+    https: crate::upstream::SharedHttps,
     total_timeout: Duration,
 }
 
 impl HttpJwksFetch {
     pub fn new(url: impl Into<String>, connect_timeout: Duration, total_timeout: Duration) -> Self {
-        use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-        use aws_smithy_runtime_api::client::http::HttpConnectorSettings;
-        let settings = HttpConnectorSettings::builder()
-            .connect_timeout(connect_timeout)
-            .read_timeout(total_timeout)
-            .build();
-        let connector = aws_smithy_http_client::Connector::builder()
-            .connector_settings(settings)
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build();
+        let https = crate::upstream::SharedHttps::with_connect_timeout(connect_timeout);
+        Self::with_https(url, https, total_timeout)
+    }
+
+    /// On the SDK clients' connector: the JWKS connection is pooled with theirs (over TLS, a
+    /// look-up reuses it instead of a handshake of its own) and the root store is built once.
+    pub fn with_https(url: impl Into<String>, https: crate::upstream::SharedHttps, total_timeout: Duration) -> Self {
         Self {
             url: url.into(),
-            connector,
+            https,
             total_timeout,
         }
     }
@@ -82,7 +79,7 @@ impl HttpJwksFetch {
             .map_err(|e| format!("JWKS URL {}: {e}", self.url))?;
         let request = aws_smithy_runtime_api::http::Request::try_from(request)
             .map_err(|e| format!("JWKS URL {}: {e}", self.url))?;
-        let response = self.connector.call(request).await.map_err(|e| {
+        let response = self.https.connector().call(request).await.map_err(|e| {
             format!(
                 "GET {}: {}",
                 self.url,
