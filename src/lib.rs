@@ -64,6 +64,17 @@ pub struct Invocation {
     pub deadline: Option<SystemTime>,
 }
 
+impl Invocation {
+    /// The deadline from the Runtime API's `Lambda-Runtime-Deadline-Ms`. One already past
+    /// when the event arrives counts as none: Lambda never sends one (it stops the function
+    /// at its own timeout anyway), but `cargo lambda watch` sends a fixed 600000 ms, a moment
+    /// in 1970 that would abandon every invocation at once.
+    pub fn deadline_from_runtime(deadline_ms: u64, now: SystemTime) -> Option<SystemTime> {
+        let deadline = UNIX_EPOCH + Duration::from_millis(deadline_ms);
+        (deadline > now).then_some(deadline)
+    }
+}
+
 /// The pure part of an invocation: what was asked and in which shape, before any I/O.
 #[derive(Debug)]
 pub struct Prepared {

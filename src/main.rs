@@ -2,7 +2,7 @@
 //! once, the admin pool's signing keys fetched in the background, then the runtime loop.
 
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use admin_set_password::change_events::EventBridgeChangeEvents;
 use admin_set_password::error::AppError;
@@ -73,7 +73,7 @@ async fn main() -> Result<(), Error> {
         let invocation = Invocation {
             request_id: context.request_id,
             function_arn: context.invoked_function_arn,
-            deadline: Some(UNIX_EPOCH + Duration::from_millis(context.deadline)),
+            deadline: Invocation::deadline_from_runtime(context.deadline, SystemTime::now()),
         };
         app.handle(event.payload.get(), &invocation).await
     }))

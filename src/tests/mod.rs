@@ -590,6 +590,18 @@ async fn the_lambda_deadline_is_honoured_whatever_cognito_does() {
 }
 
 #[test]
+fn a_deadline_already_past_on_arrival_counts_as_none() {
+    let now = SystemTime::now();
+    let in_ten_s = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64 + 10_000;
+    assert!(Invocation::deadline_from_runtime(in_ten_s, now).is_some());
+    assert_eq!(
+        Invocation::deadline_from_runtime(600_000, now),
+        None,
+        "cargo lambda watch's fixed value"
+    );
+}
+
+#[test]
 fn prepare_is_pure_and_reports_the_audit_record() {
     let prepared = crate::prepare(&config(&[]), &sample("rest-unknown-field"), &invocation());
     let record = prepared.audit_record();
