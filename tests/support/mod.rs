@@ -238,14 +238,7 @@ impl Pool {
     /// `(id token, access token)` for `username` from moto's `AdminInitiateAuth`.
     pub async fn tokens(&self, username: &str) -> (String, String) {
         let out = self
-            .cognito
-            .admin_initiate_auth()
-            .user_pool_id(&self.id)
-            .client_id(&self.client_id)
-            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
-            .auth_parameters("USERNAME", username)
-            .auth_parameters("PASSWORD", INITIAL_PASSWORD)
-            .send()
+            .initiate_auth(username, INITIAL_PASSWORD)
             .await
             .expect("AdminInitiateAuth");
         let tokens = out.authentication_result().expect("tokens, not a challenge");
@@ -253,6 +246,28 @@ impl Pool {
             tokens.id_token().expect("an ID token").to_owned(),
             tokens.access_token().expect("an access token").to_owned(),
         )
+    }
+
+    /// `AdminInitiateAuth` with `ADMIN_USER_PASSWORD_AUTH` through the pool's app client.
+    async fn initiate_auth(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<
+        aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthOutput,
+        aws_sdk_cognitoidentityprovider::error::SdkError<
+            aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthError,
+        >,
+    > {
+        self.cognito
+            .admin_initiate_auth()
+            .user_pool_id(&self.id)
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PASSWORD", password)
+            .send()
+            .await
     }
 
     /// A sample API event retargeted at this pool, carrying a real moto ID token of the user
@@ -341,17 +356,7 @@ impl Pool {
 
     /// `AdminInitiateAuth` with `ADMIN_USER_PASSWORD_AUTH`.
     pub async fn sign_in(&self, username: &str, password: &str) -> SignIn {
-        let result = self
-            .cognito
-            .admin_initiate_auth()
-            .user_pool_id(&self.id)
-            .client_id(&self.client_id)
-            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
-            .auth_parameters("USERNAME", username)
-            .auth_parameters("PASSWORD", password)
-            .send()
-            .await;
-        match result {
+        match self.initiate_auth(username, password).await {
             Ok(out) if out.authentication_result().is_some() => SignIn::Tokens,
             Ok(out) => SignIn::Challenge(out.challenge_name().map(|c| c.as_str().to_owned()).unwrap_or_default()),
             Err(err) => SignIn::Refused(
