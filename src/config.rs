@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use crate::groups::GroupSet;
-use crate::token::{ClientIds, TokenUse};
+use crate::token::jwks::jwks_url;
+use crate::token::{ClientIds, TokenPolicy, TokenUse, MAX_LEEWAY};
 
 /// Why the configuration is unusable. Each message names the variable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -63,13 +64,10 @@ pub struct EntryPoints {
 /// How API callers' tokens are verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenSettings {
-    /// The admin pool's issuer in both forms Cognito uses; `iss` must be one of them exactly.
-    pub issuers: Vec<String>,
+    /// What a token must satisfy: the admin pool's issuers, token use, app clients, age.
+    pub policy: TokenPolicy,
     /// Where the admin pool's signing keys are published.
     pub jwks_url: String,
-    pub accepted_token_use: Vec<TokenUse>,
-    pub client_ids: ClientIds,
-    pub max_age: Duration,
 }
 
 /// Endpoint overrides per service (`AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL`),
@@ -411,24 +409,16 @@ fn token_settings(
                 reason: "must be whole seconds from 60 to 86400".into(),
             })?,
     };
-    let issuers = vec![
-        format!("https://cognito-idp.{region}.amazonaws.com/{admin_pool_id}"),
-        format!("https://issuer-cognito-idp.{region}.amazonaws.com/{admin_pool_id}"),
-    ];
-    // The same endpoint the Cognito client uses, so local Cognito emulators serve the keys.
-    let jwks_url = match cognito_endpoint {
-        Some(endpoint) => format!(
-            "{}/{admin_pool_id}/.well-known/jwks.json",
-            endpoint.trim_end_matches('/')
-        ),
-        None => format!("{}/.well-known/jwks.json", issuers[0]),
-    };
     Ok(TokenSettings {
-        issuers,
-        jwks_url,
-        accepted_token_use,
-        client_ids,
-        max_age: Duration::from_secs(max_age_seconds),
+        policy: TokenPolicy {
+            issuers: TokenPolicy::issuers_for(region, admin_pool_id),
+            accepted_token_use,
+            client_ids,
+            max_age: Duration::from_secs(max_age_seconds),
+            leeway: MAX_LEEWAY,
+        },
+        // The same endpoint the Cognito client uses, so local Cognito emulators serve the keys.
+        jwks_url: jwks_url(region, admin_pool_id, cognito_endpoint),
     })
 }
 
@@ -556,7 +546,7 @@ mod tests {
         assert_eq!(c.password_secret_prefix, None);
         let token = c.token.unwrap();
         assert_eq!(
-            token.issuers,
+            token.policy.issuers,
             [
                 "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
                 "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"
@@ -566,9 +556,9 @@ mod tests {
             token.jwks_url,
             "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json"
         );
-        assert_eq!(token.accepted_token_use, [TokenUse::Id]);
-        assert_eq!(token.client_ids, ClientIds::Only(vec!["client1".into()]));
-        assert_eq!(token.max_age, Duration::from_secs(3600));
+        assert_eq!(token.policy.accepted_token_use, [TokenUse::Id]);
+        assert_eq!(token.policy.client_ids, ClientIds::Only(vec!["client1".into()]));
+        assert_eq!(token.policy.max_age, Duration::from_secs(3600));
         assert_eq!(
             c.workflow,
             WorkflowSettings {
@@ -609,7 +599,7 @@ mod tests {
         vars.retain(|(k, _)| *k != "ADMIN_CLIENT_IDS");
         assert_eq!(config(&vars).unwrap_err(), ConfigError::Missing("ADMIN_CLIENT_IDS"));
         vars.push(("ADMIN_CLIENT_IDS", "*"));
-        assert_eq!(config(&vars).unwrap().token.unwrap().client_ids, ClientIds::Any);
+        assert_eq!(config(&vars).unwrap().token.unwrap().policy.client_ids, ClientIds::Any);
     }
 
     #[test]
@@ -730,7 +720,7 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(
-            c.token.unwrap().issuers[0],
+            c.token.unwrap().policy.issuers[0],
             "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Admins9"
         );
     }

@@ -49,7 +49,7 @@ use password::PasswordPolicy;
 use policy::{Actor, Facts};
 use request::{FunctionHome, Password, PasswordSource, SetPassword};
 use response::Success;
-use token::{KeySource, TokenFailure, TokenPolicy, VerifiedToken};
+use token::{KeySource, TokenFailure, VerifiedToken};
 
 /// Time kept back from the Lambda deadline to write the audit line and the answer.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
@@ -178,7 +178,6 @@ pub struct App<D, S, K, E> {
     keys: K,
     /// Where `Password Set` events go (`EVENT_BUS_NAME`), if anywhere.
     events: Option<E>,
-    token_policy: Option<TokenPolicy>,
     /// The target pool's password policy, read once and kept for the life of the process.
     pool_policy: OnceLock<PasswordPolicy>,
     output: Output,
@@ -192,14 +191,12 @@ where
     E: ChangeEvents + Sync,
 {
     pub fn new(config: Config, directory: D, secrets: S, keys: K, events: Option<E>, output: Output) -> Self {
-        let token_policy = config.token.as_ref().map(token_policy);
         Self {
             config,
             directory,
             secrets,
             keys,
             events,
-            token_policy,
             pool_policy: OnceLock::new(),
             output,
         }
@@ -290,9 +287,14 @@ where
     }
 
     async fn authenticate(&self, api: &ApiContext) -> Result<VerifiedToken, AppError> {
-        let policy = self.token_policy.as_ref().ok_or_else(|| AppError::Internal {
-            detail: "an API event reached a function without token settings".into(),
-        })?;
+        let policy = self
+            .config
+            .token
+            .as_ref()
+            .map(|t| &t.policy)
+            .ok_or_else(|| AppError::Internal {
+                detail: "an API event reached a function without token settings".into(),
+            })?;
         if api.authorization.conflicting {
             return Err(AppError::Unauthorized {
                 reason: "conflicting Authorization headers",
@@ -486,17 +488,6 @@ where
                 record.event_error = Some(detail);
             }
         }
-    }
-}
-
-/// The verification rules for `settings`.
-fn token_policy(settings: &config::TokenSettings) -> TokenPolicy {
-    TokenPolicy {
-        issuers: settings.issuers.clone(),
-        accepted_token_use: settings.accepted_token_use.clone(),
-        client_ids: settings.client_ids.clone(),
-        max_age: settings.max_age,
-        leeway: token::MAX_LEEWAY,
     }
 }
 

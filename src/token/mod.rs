@@ -76,7 +76,7 @@ impl ClientIds {
 }
 
 /// What a token must satisfy, built once from the configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenPolicy {
     /// Accepted `iss` values, compared exactly (see `issuers_for`).
     pub issuers: Vec<String>,
