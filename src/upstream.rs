@@ -8,13 +8,13 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader};
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, SdkError};
-use aws_smithy_runtime_api::client::http::{
-    http_client_fn, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
-};
+use aws_smithy_runtime_api::client::http::{http_client_fn, SharedHttpClient, SharedHttpConnector};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 use crate::config::UpstreamSettings;
 use crate::error::{AppError, UpstreamKind};
+
+pub mod https;
 
 /// Region, credentials and `AWS_ENDPOINT_URL` from the environment, with our timeouts and
 /// retries, so a Cognito endpoint that never answers costs at most `operation_timeout` per
@@ -70,11 +70,10 @@ pub fn sdk_config_loader_with(settings: &UpstreamSettings, https: &SharedHttps) 
         .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts))
 }
 
-/// One HTTPS stack: hyper + rustls with ring (smaller than aws-lc and no jitter-entropy
-/// seeding at the first handshake), trusting the system's root store; one connector, so one
-/// connection pool and one root store for every client of it. Built on first use, not at
-/// init: parsing the root bundle is most of the init gap to a bare runtime, and the first
-/// request comes after init anyway (docs/performance.md, "Levers").
+/// One HTTPS stack (`https::HttpsConnector`: hyper + rustls with ring, HTTP/1.1), one
+/// connector, so one connection pool and one root store for every client of it: the SDK
+/// clients and the JWKS fetch. Built on first use, not at init, and the environment's roots
+/// (`SSL_CERT_FILE`/`SSL_CERT_DIR`) are only read if set (docs/performance.md, "Levers").
 #[derive(Clone)]
 pub struct SharedHttps {
     connector: Arc<OnceLock<SharedHttpConnector>>,
@@ -98,16 +97,8 @@ impl SharedHttps {
     pub fn connector(&self) -> SharedHttpConnector {
         self.connector
             .get_or_init(|| {
-                use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-                let settings = HttpConnectorSettings::builder()
-                    .connect_timeout(self.connect_timeout)
-                    .build();
-                SharedHttpConnector::new(
-                    aws_smithy_http_client::Connector::builder()
-                        .connector_settings(settings)
-                        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-                        .build(),
-                )
+                let (roots, _) = https::root_store(|name| std::env::var(name).ok());
+                SharedHttpConnector::new(https::HttpsConnector::new(roots, self.connect_timeout))
             })
             .clone()
     }
