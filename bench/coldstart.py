@@ -47,7 +47,6 @@ REGION = "us-east-1"
 ADMIN, TARGET = "admin1", "alice"
 ADMIN_PASSWORD = "Admin-Passw0rd!1"
 NEW_PASSWORD = "N3w-Passw0rd!"
-SYSTEM_ROOTS = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
 def token_claims(token: str) -> dict:
@@ -150,8 +149,7 @@ class Moto:
 
 
 def make_tls_material(d: Path) -> tuple[Path, Path, Path]:
-    """A throw-away CA and a 127.0.0.1 server cert; the bundle is the system roots plus
-    the CA, so the function loads as many roots as it would on Lambda."""
+    """A throw-away CA and a 127.0.0.1 server cert; the bundle is the CA alone."""
     d.mkdir(parents=True, exist_ok=True)
     ca_key, ca, key, csr, cert = (d / n for n in ("ca.key", "ca.pem", "server.key", "server.csr",
                                                  "server.pem"))
@@ -168,9 +166,10 @@ def make_tls_material(d: Path) -> tuple[Path, Path, Path]:
                        "extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
         run("openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
             "-CAcreateserial", "-out", str(cert), "-days", "3650", "-extfile", str(ext))
+    # Only the local CA: what a developer names for a local TLS emulator. (On Lambda no
+    # variable is set and the function reads no roots at all.)
     bundle = d / "bundle.pem"
-    system = SYSTEM_ROOTS
-    bundle.write_bytes((system.read_bytes() if system.exists() else b"") + ca.read_bytes())
+    bundle.write_bytes(ca.read_bytes())
     return cert, key, bundle
 
 
@@ -289,11 +288,11 @@ def lambda_env(moto_endpoint: str, ca_bundle: Path | None) -> dict:
         "AWS_ENDPOINT_URL": moto_endpoint,
         "AWS_EC2_METADATA_DISABLED": "true",
     }
-    # Roots from one bundle file, as on Lambda's Amazon Linux (openssl-probe finds
-    # /etc/pki/tls/certs/ca-bundle.crt there). Without this, rustls-native-certs on Debian
-    # also reads every file in /etc/ssl/certs, ~3 ms of init Lambda would not pay.
-    env["SSL_CERT_FILE"] = str(ca_bundle or SYSTEM_ROOTS)
+    # Lambda sets no SSL_CERT_FILE/SSL_CERT_DIR: the function then trusts its compiled-in
+    # Mozilla roots and reads no bundle. Over TLS the local CA is named explicitly, as a
+    # developer pointing the function at a local TLS emulator would.
     if ca_bundle:
+        env["SSL_CERT_FILE"] = str(ca_bundle)
         env["AWS_CA_BUNDLE"] = str(ca_bundle)  # botocore
     return env
 

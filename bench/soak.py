@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from coldstart import (ADMIN, NEW_PASSWORD, SYSTEM_ROOTS, WORK, Moto,  # noqa: E402
+from coldstart import (ADMIN, NEW_PASSWORD, WORK, Moto,  # noqa: E402
                        function_env, lambda_env, rest_event)
 from emulator import RuntimeApiEmulator, Soak  # noqa: E402
 
@@ -65,7 +65,6 @@ def main() -> None:
         token, claims = seed["token"], seed["claims"]
         endpoint = moto.endpoint
         env = lambda_env(endpoint, None)
-    env["SSL_CERT_FILE"] = str(SYSTEM_ROOTS)
     env.update(function_env(seed))
     # permanent=false keeps the target in FORCE_CHANGE_PASSWORD: every invocation is alike.
     payload = json.dumps(rest_event(token, claims, permanent=False)).encode()
