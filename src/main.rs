@@ -39,8 +39,8 @@ async fn main() -> Result<(), Error> {
         })?;
     // A service-specific endpoint (AWS_ENDPOINT_URL_<SERVICE>) wins over the global one.
     macro_rules! client {
-        ($sdk:ident, $endpoint:expr) => {{
-            let mut builder = $sdk::config::Builder::from(&sdk_config);
+        ($sdk:ident, $sdk_config:expr, $endpoint:expr) => {{
+            let mut builder = $sdk::config::Builder::from($sdk_config);
             if let Some(endpoint) = $endpoint {
                 builder = builder.endpoint_url(endpoint);
             }
@@ -48,8 +48,15 @@ async fn main() -> Result<(), Error> {
         }};
     }
     let endpoints = &config.endpoints;
-    let directory = CognitoDirectory::new(client!(aws_sdk_cognitoidentityprovider, endpoints.cognito.clone()));
-    let secrets = SecretsManagerStore::new(client!(aws_sdk_secretsmanager, endpoints.secrets_manager.clone()));
+    let directory = CognitoDirectory::new(client!(
+        aws_sdk_cognitoidentityprovider,
+        &sdk_config,
+        endpoints.cognito.clone()
+    ));
+    let secrets = {
+        let (sdk_config, endpoint) = (sdk_config.clone(), endpoints.secrets_manager.clone());
+        SecretsManagerStore::lazy(move || client!(aws_sdk_secretsmanager, &sdk_config, endpoint.clone()))
+    };
 
     if config.upstream.warmup {
         match directory.describe_pool(&config.user_pool_id).await {
@@ -63,7 +70,10 @@ async fn main() -> Result<(), Error> {
     }
 
     let events = config.event_bus_name.as_ref().map(|bus| {
-        EventBridgeChangeEvents::new(client!(aws_sdk_eventbridge, endpoints.eventbridge.clone()), bus.clone())
+        EventBridgeChangeEvents::new(
+            client!(aws_sdk_eventbridge, &sdk_config, endpoints.eventbridge.clone()),
+            bus.clone(),
+        )
     });
 
     let app = App::new(config, directory, secrets, keys, events, Output::Stdout);

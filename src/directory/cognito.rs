@@ -12,6 +12,7 @@ use aws_sdk_cognitoidentityprovider::Client as CognitoClient;
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use aws_sdk_secretsmanager::Client as SecretsClient;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
+use std::sync::Arc;
 
 use super::{Directory, SecretStore, UserRecord, UserStatus};
 use crate::error::{sanitise_message, AppError, UpstreamKind};
@@ -161,21 +162,48 @@ impl Directory for CognitoDirectory {
 }
 
 /// Secrets Manager through the function's execution role.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SecretsManagerStore {
-    client: SecretsClient,
+    client: Arc<std::sync::OnceLock<SecretsClient>>,
+    build: Arc<dyn Fn() -> SecretsClient + Send + Sync>,
+}
+
+impl std::fmt::Debug for SecretsManagerStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretsManagerStore")
+            .field("built", &self.client.get().is_some())
+            .finish()
+    }
 }
 
 impl SecretsManagerStore {
     pub fn new(client: SecretsClient) -> Self {
-        Self { client }
+        Self {
+            client: Arc::new(std::sync::OnceLock::from(client)),
+            build: Arc::new(|| unreachable!("the client was given")),
+        }
+    }
+
+    /// The client is built by `build` when the first `passwordSecretId` arrives. Most cold
+    /// starts never read a secret (every API request, workflows with literal passwords), and
+    /// building an SDK client is not free: its runtime plugins, and the endpoint partitions
+    /// parsed from JSON once per SDK crate (docs/performance.md, "Levers").
+    pub fn lazy(build: impl Fn() -> SecretsClient + Send + Sync + 'static) -> Self {
+        Self {
+            client: Arc::new(std::sync::OnceLock::new()),
+            build: Arc::new(build),
+        }
+    }
+
+    fn client(&self) -> &SecretsClient {
+        self.client.get_or_init(|| (self.build)())
     }
 }
 
 impl SecretStore for SecretsManagerStore {
     async fn password(&self, secret_id: &str) -> Result<Password, AppError> {
         let output = self
-            .client
+            .client()
             .get_secret_value()
             .secret_id(secret_id)
             .send()
