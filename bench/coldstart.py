@@ -98,14 +98,16 @@ class Moto:
             aws_access_key_id="testing", aws_secret_access_key="testing",
             config=BotoConfig(retries={"max_attempts": 1}))
 
-    def handshakes(self) -> int | None:
-        """Connections the TLS front has accepted so far (None over plain HTTP)."""
+    def handshakes(self) -> tuple[int, int] | None:
+        """Connections the TLS front has accepted so far, and how many of them resumed a TLS
+        session (None over plain HTTP). The stats request itself is not counted."""
         if not self.front:
             return None
         import ssl
         ctx = ssl.create_default_context(cafile=str(self.ca_bundle))
         with urllib.request.urlopen(f"{self.endpoint}/_front/stats", context=ctx) as resp:
-            return json.loads(resp.read())["connections"] - 1  # minus this request's own
+            stats = json.loads(resp.read())
+        return stats["connections"] - 1, stats.get("resumed", 0)  # minus this request's own
 
     def reset(self) -> None:
         req = urllib.request.Request(f"{self.admin_endpoint}/moto-api/reset", method="POST")
@@ -419,7 +421,9 @@ def run_one(emu: RuntimeApiEmulator, moto: Moto, s: Subject, tag: str,
     cs = emu.cold_start(s.argv, env, make_event(s.event, seed), cwd=s.cwd, log_path=log)
     res = cs.summary()
     if before is not None:
-        res["handshakes"] = moto.handshakes() - before - 1  # minus the first stats request
+        after = moto.handshakes()
+        res["handshakes"] = after[0] - before[0] - 1  # minus the first stats request
+        res["resumed"] = after[1] - before[1]
     res["response"] = cs.body[:300].decode(errors="replace")
     ok = cs.outcome == "response" and cs.vmhwm_kb is not None
     if ok and s.sets_password:
@@ -469,7 +473,7 @@ def measure(args, transport: str, emu: RuntimeApiEmulator) -> dict:
         row = {"runs_ok": len(rs), "runs": len(results[s.name])}
         if rs:
             for k in ("init_ms", "invoke_ms", "total_ms", "cpu_init_ms", "cpu_total_ms",
-                      "cpu_live_ms", "minflt_init", "minflt_total", "handshakes"):
+                      "cpu_live_ms", "minflt_init", "minflt_total", "handshakes", "resumed"):
                 row[k] = stats([r.get(k) for r in rs])
             row["vmhwm_mb"] = stats([r["vmhwm_kb"] / 1024 for r in rs])
         row.update(probes.get(s.name, {}))
@@ -572,6 +576,8 @@ def render(all_tables: dict, meta: dict) -> str:
             if (row.get("handshakes") or {}).get("max") == (row.get("handshakes") or {}).get("max"):
                 hs = row["handshakes"]
                 probe = f"TLS handshakes {hs['median']:.0f} ({hs['min']:.0f}–{hs['max']:.0f})"
+                if (row.get("resumed") or {}).get("median") is not None:
+                    probe += f", {row['resumed']['median']:.0f} resumed"
             rss = row.get("vmhwm_mb")
             lines.append(
                 f"| {name} | {row['runs_ok']}/{row['runs']} | {fmt(row.get('init_ms'))} | "

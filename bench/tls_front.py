@@ -3,8 +3,9 @@
 moto's server (werkzeug) closes every connection after one answer, so a client of moto over
 TLS pays a handshake per request, which no client of Cognito does. This front terminates TLS
 with HTTP/1.1 keep-alive and forwards each request to moto's plain-HTTP port; it counts the
-connections it accepts (each one is a handshake by the client). `GET /_front/stats` answers
-{"connections": n} without reaching moto.
+connections it accepts (each one is a handshake by the client) and how many of those resumed an
+earlier TLS session (a ticket: no certificate chain to verify). `GET /_front/stats` answers
+{"connections": n, "resumed": m} without reaching moto.
 
 Usage: tls_front.py CERT KEY UPSTREAM_PORT   prints the port it listens on, then serves.
 """
@@ -15,6 +16,7 @@ import ssl
 import sys
 
 connections = 0
+resumed = 0
 
 
 async def read_message(reader: asyncio.StreamReader, until_eof: bool) -> tuple[bytes, bytes]:
@@ -47,13 +49,16 @@ def strip_headers(head: bytes, drop: set) -> bytes:
 
 
 async def serve(reader, writer, upstream_port: int) -> None:
-    global connections
+    global connections, resumed
     connections += 1
+    ssl_object = writer.get_extra_info("ssl_object")
+    if ssl_object is not None and ssl_object.session_reused:
+        resumed += 1
     try:
         while True:
             head, body = await read_message(reader, until_eof=False)
             if head.startswith(b"GET /_front/stats "):
-                payload = json.dumps({"connections": connections}).encode()
+                payload = json.dumps({"connections": connections, "resumed": resumed}).encode()
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                              b"Content-Length: %d\r\n\r\n" % len(payload) + payload)
                 await writer.drain()
