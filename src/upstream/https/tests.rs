@@ -110,19 +110,22 @@ async fn a_tls_handshake_that_never_finishes_is_a_connect_timeout() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
-#[tokio::test]
-async fn a_connection_closed_before_the_answer_is_retryable() {
+/// A server that reads one request (or ClientHello), writes `answer`, and hangs up.
+async fn answer_once_and_close(answer: &'static [u8]) -> std::net::SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let _server = tokio::spawn(async move {
+    tokio::spawn(async move {
         let (mut socket, _) = listener.accept().await.unwrap();
         let mut buf = vec![0u8; 4096];
         let _ = socket.read(&mut buf).await;
-        socket
-            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{")
-            .await
-            .unwrap();
+        let _ = socket.write_all(answer).await;
     });
+    addr
+}
+
+#[tokio::test]
+async fn a_connection_closed_before_the_answer_is_retryable() {
+    let addr = answer_once_and_close(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{").await;
     let connector = connector(Duration::from_secs(2));
     match connector.call(get(&format!("http://{addr}/"))).await {
         // The head arrived: the truncation shows when the body is read.
@@ -136,17 +139,9 @@ async fn a_connection_closed_before_the_answer_is_retryable() {
 
 #[tokio::test]
 async fn a_server_that_does_not_speak_tls_is_refused_without_sending_the_request() {
-    // The handshake fails, so nothing is sent in the clear. (tests/token_https.rs covers a
-    // trusted local CA via SSL_CERT_FILE.)
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let _server = tokio::spawn(async move {
-        let (mut socket, _) = listener.accept().await.unwrap();
-        let mut buf = vec![0u8; 4096];
-        // Answer the ClientHello with garbage: not TLS at all.
-        let _ = socket.read(&mut buf).await;
-        let _ = socket.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
-    });
+    // The handshake fails (the ClientHello is answered in plain HTTP), so nothing is sent in
+    // the clear. (tests/token_https.rs covers a trusted local CA via SSL_CERT_FILE.)
+    let addr = answer_once_and_close(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
     let err = connector(Duration::from_secs(2))
         .call(get(&format!("https://localhost:{}/", addr.port())))
         .await
