@@ -44,9 +44,10 @@ pub fn jwks_url(region: &str, pool_id: &str, endpoint_override: Option<&str>) ->
     }
 }
 
-/// GET of the JWKS URL through the SDK's own HTTP stack (hyper + rustls with ring, the same
-/// root store), so token verification adds no second TLS or crypto stack. Redirects are not
-/// followed (the connector never does) and count as failures, like any non-200 answer.
+/// GET of the JWKS URL through the HTTPS client the SDK clients use (`upstream::https`:
+/// hyper + rustls with ring, the same trust roots), so token verification adds no second TLS
+/// or crypto stack. Redirects are not followed (the connector never does) and count as
+/// failures, like any non-200 answer.
 pub struct HttpJwksFetch {
     url: String,
     https: crate::upstream::SharedHttps,
