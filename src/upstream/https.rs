@@ -10,6 +10,10 @@
 //! as before. It also drops the HTTP/2 stack, which the SDK never needed against Cognito.
 //! docs/performance.md, "Levers".
 //!
+//! The embedded roots are the `webpki-roots` crate's data (Mozilla's CA list), distributed
+//! under CDLA-Permissive-2.0: its text is `webpki-roots.LICENSE` beside this file, and it goes
+//! with any shared copy of the binary.
+//!
 //! Failures are classified as the SDK's connector does (timeout, I/O, our request, other), so
 //! the orchestrator's retries and `upstream::map_sdk_error` see the same kinds.
 
