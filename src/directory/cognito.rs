@@ -178,10 +178,8 @@ impl std::fmt::Debug for SecretsManagerStore {
 
 impl SecretsManagerStore {
     pub fn new(client: SecretsClient) -> Self {
-        Self {
-            client: Arc::new(std::sync::OnceLock::from(client)),
-            build: Arc::new(|| unreachable!("the client was given")),
-        }
+        // An SDK client is an `Arc` inside: the clone is the same client.
+        Self::lazy(move || client.clone())
     }
 
     /// The client is built by `build` when the first `passwordSecretId` arrives. Most cold
