@@ -59,14 +59,14 @@ pub fn root_store(lookup: impl Fn(&str) -> Option<String>) -> (rustls::RootCertS
         };
         return (roots, RootSource::Embedded);
     }
+    let file = file.map(PathBuf::from);
+    let dirs: Vec<PathBuf> = dirs.iter().flat_map(std::env::split_paths).collect();
+    let results = std::iter::once(rustls_native_certs::load_certs_from_paths(file.as_deref(), None)).chain(
+        dirs.iter()
+            .map(|dir| rustls_native_certs::load_certs_from_paths(None, Some(dir))),
+    );
     let mut loaded = Vec::new();
-    let mut sources: Vec<(Option<PathBuf>, Option<PathBuf>)> = Vec::new();
-    sources.extend(file.map(|file| (Some(PathBuf::from(file)), None)));
-    for dir in dirs.iter().flat_map(std::env::split_paths) {
-        sources.push((None, Some(dir)));
-    }
-    for (file, dir) in sources {
-        let result = rustls_native_certs::load_certs_from_paths(file.as_deref(), dir.as_deref());
+    for result in results {
         for error in &result.errors {
             tracing::warn!(error = %error, "a certificate file named by SSL_CERT_FILE/SSL_CERT_DIR could not be read");
         }

@@ -41,6 +41,13 @@ fn a_set_ssl_cert_file_is_trusted_exactly_and_never_mixed_with_the_embedded_root
         assert_eq!(source, RootSource::Environment);
         assert!(roots.len() > 50, "{} roots from {system}", roots.len());
     }
+    // SSL_CERT_DIR is a `:`-separated list; a missing entry is skipped, a real one is read.
+    if std::path::Path::new("/etc/ssl/certs").is_dir() {
+        let (roots, source) =
+            root_store(|name| (name == "SSL_CERT_DIR").then(|| "/nonexistent:/etc/ssl/certs".to_owned()));
+        assert_eq!(source, RootSource::Environment);
+        assert!(roots.len() > 50, "{} roots from /etc/ssl/certs", roots.len());
+    }
 }
 
 fn connector(timeout: Duration) -> HttpsConnector {
