@@ -271,6 +271,12 @@ class Subject:
     sets_password: bool = True
 
 
+# The host the function is given for moto: an IP by default (no name resolution), or a name
+# such as "localhost" (--endpoint-host), so the function resolves it as it resolves Cognito's
+# host on Lambda.
+ENDPOINT_HOST = "127.0.0.1"
+
+
 def lambda_env(moto_endpoint: str, ca_bundle: Path | None) -> dict:
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -287,7 +293,7 @@ def lambda_env(moto_endpoint: str, ca_bundle: Path | None) -> dict:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
-        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ENDPOINT_URL": moto_endpoint.replace("127.0.0.1", ENDPOINT_HOST, 1),
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     # Lambda sets no SSL_CERT_FILE/SSL_CERT_DIR: the function then trusts its compiled-in
@@ -605,7 +611,11 @@ def main() -> None:
     p.add_argument("--no-rtt", action="store_true", help="skip the round-trip/handshake probes")
     p.add_argument("--only", help="comma-separated substrings of subject names")
     p.add_argument("--json", type=Path, default=WORK / "results.json")
+    p.add_argument("--endpoint-host", default="127.0.0.1",
+                   help="host name the function gets for moto (e.g. localhost: it then resolves it)")
     args = p.parse_args()
+    global ENDPOINT_HOST
+    ENDPOINT_HOST = args.endpoint_host
 
     (WORK / "logs").mkdir(parents=True, exist_ok=True)
     (WORK / "home").mkdir(parents=True, exist_ok=True)

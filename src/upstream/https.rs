@@ -32,11 +32,13 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::ErrorKind;
 use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
+
+use super::dns::SharedResolver;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 type BoxError = Box<dyn StdError + Send + Sync>;
-type Tls = hyper_rustls::HttpsConnector<TcpConnector>;
+type Tls = hyper_rustls::HttpsConnector<TcpConnector<SharedResolver>>;
 
 /// Where the trust anchors came from, for the log line and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +110,8 @@ impl HttpsConnector {
             .expect("ring supports TLS 1.2 and 1.3")
             .with_root_certificates(roots)
             .with_no_client_auth();
-        let mut tcp = TcpConnector::new();
+        // One `getaddrinfo` per host at a time for all the connections a cold start opens.
+        let mut tcp = TcpConnector::new_with_resolver(SharedResolver::default());
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
         let tls = hyper_rustls::HttpsConnectorBuilder::new()
