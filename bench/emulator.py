@@ -321,17 +321,32 @@ class RuntimeApiEmulator(ThreadingHTTPServer):
         """Spawn argv with AWS_LAMBDA_RUNTIME_API pointing here, serve one event, kill it."""
         payload = event if isinstance(event, bytes) else json.dumps(event).encode()
         run = ColdStart(event=payload)
+        self._serve(argv, env, run, cwd=cwd, log_path=log_path, timeout_s=timeout_s, poll_s=0.01)
+        return run
+
+    def soak(self, argv: list[str], env: dict, soak: Soak, *, log_path: Path | None = None,
+             timeout_s: float = 600.0) -> Soak:
+        """Spawn argv once and serve it `soak.count` events, one after the other."""
+        self._serve(argv, env, soak, cwd=None, log_path=log_path, timeout_s=timeout_s, poll_s=0.05)
+        soak.outcome = soak.outcome or "done"
+        return soak
+
+    def _serve(self, argv: list[str], env: dict, run, *, cwd: str | None, log_path: Path | None,
+               timeout_s: float, poll_s: float) -> None:
+        """Spawns argv for `run` (a ColdStart or a Soak), waits until it is served, exits or
+        times out, then kills it and keeps its rusage."""
         self.current = run
         env = dict(env, AWS_LAMBDA_RUNTIME_API=self.address)
         log = open(log_path, "wb") if log_path else subprocess.DEVNULL
         try:
-            run.spawned_at = now_ns()
+            if isinstance(run, ColdStart):
+                run.spawned_at = now_ns()
             proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT)
             run.pid = proc.pid
             run.spawned.set()
             deadline = time.monotonic() + timeout_s
-            while not run.done.wait(0.01):
+            while not run.done.wait(poll_s):
                 if proc.poll() is not None:
                     run.outcome = run.outcome or "exited"
                     break
@@ -345,33 +360,3 @@ class RuntimeApiEmulator(ThreadingHTTPServer):
             self.current = None
             if log_path:
                 log.close()
-        return run
-
-    def soak(self, argv: list[str], env: dict, soak: Soak, *, log_path: Path | None = None,
-             timeout_s: float = 600.0) -> Soak:
-        """Spawn argv once and serve it `soak.count` events, one after the other."""
-        self.current = soak
-        env = dict(env, AWS_LAMBDA_RUNTIME_API=self.address)
-        log = open(log_path, "wb") if log_path else subprocess.DEVNULL
-        try:
-            proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT)
-            soak.pid = proc.pid
-            soak.spawned.set()
-            deadline = time.monotonic() + timeout_s
-            while not soak.done.wait(0.05):
-                if proc.poll() is not None:
-                    soak.outcome = soak.outcome or "exited"
-                    break
-                if time.monotonic() > deadline:
-                    soak.outcome = soak.outcome or "timeout"
-                    break
-            soak.outcome = soak.outcome or "done"
-            proc.kill()
-            reap(proc, soak)
-        finally:
-            soak.release.set()
-            self.current = None
-            if log_path:
-                log.close()
-        return soak
