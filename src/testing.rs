@@ -43,21 +43,16 @@ impl crate::token::KeySource for TestKeys {
     /// The key is parsed once and then handed out as the JWKS cache does (an `Arc` clone), so
     /// the benchmark of a warm verification measures what a warm function does.
     async fn key(&self, kid: &str) -> Result<crate::token::VerifyingKey, crate::token::KeyError> {
-        static KEY: std::sync::OnceLock<(String, crate::token::VerifyingKey)> = std::sync::OnceLock::new();
-        let (known, key) = KEY.get_or_init(|| {
-            let jwk: serde_json::Value =
-                serde_json::from_str(include_str!("token/testdata/signing-public.jwk.json")).expect("test JWK");
-            let (n, e) = (jwk["n"].as_str().unwrap_or(""), jwk["e"].as_str().unwrap_or(""));
-            let kid = jwk["kid"].as_str().expect("test JWK has a kid").to_owned();
-            (
-                kid,
-                crate::token::VerifyingKey::from_rsa_components(n, e).expect("test key"),
-            )
+        static KEYS: std::sync::OnceLock<std::collections::HashMap<String, crate::token::VerifyingKey>> =
+            std::sync::OnceLock::new();
+        let keys = KEYS.get_or_init(|| {
+            let jwks = format!(
+                r#"{{"keys":[{}]}}"#,
+                include_str!("token/testdata/signing-public.jwk.json")
+            );
+            crate::token::jwks::parse_jwks(jwks.as_bytes()).expect("the test JWK is usable")
         });
-        if kid != known {
-            return Err(crate::token::KeyError::UnknownKid);
-        }
-        Ok(key.clone())
+        keys.get(kid).cloned().ok_or(crate::token::KeyError::UnknownKid)
     }
 }
 
