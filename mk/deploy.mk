@@ -1,4 +1,4 @@
-# Deployment checks (issues 3 and 10), included from the Makefile. All offline: no AWS
+# Deployment checks, included from the Makefile. All offline: no AWS
 # account, no credentials, no Docker.
 #   make template-check     cfn-lint, sam validate --lint, OpenAPI requests, template
 #                           unit tests (IAM, parameters), stack lifecycle on moto (fast)
