@@ -421,15 +421,37 @@ fn with_deny_other_invokers_only_this_api_and_the_state_machine_role_may_invoke(
             "the deny spares exactly the state machine's role"
         );
 
-        // The unqualified functions: nobody.
+        // The unqualified functions and the version each publishes: nobody. A version's
+        // policy is retained when the next version replaces it, so an old version keeps
+        // refusing (SAM retains the versions themselves).
         for function in [API, WORKFLOW] {
-            let statements = resource_policy(&deployment, &format!("${{{function}.Arn}}"));
-            assert!(
-                statements
-                    .iter()
-                    .all(|s| !s.allow && is_everyone(&s.principal) && s.condition.is_null()),
-                "{function} ($LATEST) denies every invocation"
-            );
+            for (arn, what) in [
+                (format!("${{{function}.Arn}}"), "$LATEST"),
+                (format!("${{{function}.Version}}"), "its published version"),
+            ] {
+                let statements = resource_policy(&deployment, &arn);
+                assert!(
+                    !statements.is_empty()
+                        && statements.iter().all(|s| !s.allow
+                            && is_everyone(&s.principal)
+                            && s.condition.is_null()
+                            && s.actions.contains(&"lambda:InvokeFunction".to_owned())),
+                    "{function} ({what}) denies every invocation"
+                );
+            }
+            let (name, _) = deployment
+                .resources_of_type("AWS::Lambda::ResourcePolicy")
+                .into_iter()
+                .find(|(_, p)| p["Properties"]["ResourceArn"].as_str() == Some(&format!("${{{function}.Version}}")))
+                .expect("checked above");
+            let raw = &deployment.template["Resources"][name.as_str()];
+            for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+                assert_eq!(
+                    raw[policy].as_str(),
+                    Some("Retain"),
+                    "{name}: {policy} Retain keeps the deny on the version the next one replaces"
+                );
+            }
         }
 
         // A ResourcePolicy replaces statements added to the same ARN: none may exist.
@@ -505,6 +527,97 @@ fn every_role_carries_the_permissions_boundary_when_one_is_given() {
         assert!(
             role["Properties"]["PermissionsBoundary"].is_null(),
             "{name}: boundary without the parameter"
+        );
+    }
+}
+
+/// Step Functions sends the state machine's ARN as aws:SourceArn when it assumes the
+/// role: the trust names this stack's machine, so a principal allowed iam:PassRole cannot
+/// run a machine of its own under the role (and so past the workflow alias's deny).
+#[test]
+fn every_state_machine_role_trusts_only_its_own_state_machine() {
+    const STACK_UUID: &str = "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9";
+    let deployment = Deployment::new(&[
+        ("UserPoolId", TARGET_POOL),
+        ("AdminClientIds", CLIENT),
+        (
+            "AWS::StackId",
+            "arn:aws:cloudformation:eu-west-1:123456789012:stack/asp/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9",
+        ),
+        ("AWS::Partition", "aws"),
+        ("AWS::Region", "eu-west-1"),
+        ("AWS::AccountId", "123456789012"),
+    ]);
+    let mut machines = deployment.resources_of_type("AWS::Serverless::StateMachine");
+    machines.extend(deployment.resources_of_type("AWS::StepFunctions::StateMachine"));
+    assert!(!machines.is_empty(), "the template has a state machine");
+    for (machine, resource) in &machines {
+        let properties = &resource["Properties"];
+        let name = properties["Name"]
+            .as_str()
+            .or(properties["StateMachineName"].as_str())
+            .unwrap_or_else(|| panic!("{machine} needs an explicit name for its role's trust to name it"));
+        assert_eq!(
+            name,
+            format!("onboarding-{STACK_UUID}"),
+            "{machine}: named from the stack's unique ID"
+        );
+        assert!(
+            name.len() <= 80,
+            "{machine}: Step Functions names are at most 80 characters"
+        );
+        let arn = format!("arn:aws:states:eu-west-1:123456789012:stateMachine:{name}");
+        let role = deployment.role_of(machine);
+        let trust = statements_of(
+            &deployment.resource(&role)["Properties"]["AssumeRolePolicyDocument"],
+            &role,
+        );
+        assert!(!trust.is_empty(), "{role} has a trust policy");
+        for statement in &trust {
+            assert!(statement.allow, "{role}: trust statements allow");
+            assert_eq!(
+                statement.principal["Service"].as_str(),
+                Some("states.amazonaws.com"),
+                "{role} is assumed by Step Functions only"
+            );
+            assert_eq!(
+                template_model::strings(&statement.condition["ArnLike"]["aws:SourceArn"]),
+                [arn.clone(), format!("{arn}:*")],
+                "{role} trusts {machine} (and its versions and aliases) only"
+            );
+            assert_eq!(
+                scalar(&statement.condition["StringEquals"]["aws:SourceAccount"]).as_deref(),
+                Some("123456789012"),
+                "{role}: in this account"
+            );
+        }
+    }
+}
+
+/// Lambda documents no aws:SourceArn when it assumes an execution role (the key names
+/// the caller of a function, in its resource policy); a condition on it would stop the
+/// function from starting. The execution roles are limited to this account's Lambda.
+#[test]
+fn function_roles_trust_lambda_in_this_account_only() {
+    let deployment = Deployment::new(&[("UserPoolId", TARGET_POOL), ("AdminClientIds", CLIENT)]);
+    for function in [API, WORKFLOW] {
+        let role = deployment.role_of(function);
+        let trust = statements_of(
+            &deployment.resource(&role)["Properties"]["AssumeRolePolicyDocument"],
+            &role,
+        );
+        assert_eq!(trust.len(), 1, "{role}: one trust statement");
+        let statement = &trust[0];
+        assert_eq!(statement.principal["Service"].as_str(), Some("lambda.amazonaws.com"));
+        assert_eq!(statement.actions, ["sts:AssumeRole"]);
+        assert_eq!(
+            scalar(&statement.condition["StringEquals"]["aws:SourceAccount"]).as_deref(),
+            Some("${AWS::AccountId}"),
+            "{role}: Lambda in this account only"
+        );
+        assert!(
+            statement.condition["ArnLike"].is_null() && statement.condition["ArnEquals"].is_null(),
+            "{role}: Lambda sends no aws:SourceArn for an execution role"
         );
     }
 }
