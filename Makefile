@@ -16,7 +16,7 @@ demo: venv
 	tools/demo.sh
 
 ## make test: installs what it needs, then every check (SKIP_SAM_BUILD=1 skips the arm64 build)
-test: venv toolchain fmt-check clippy cargo-test scan-secrets openapi-check template-check sam-build-check
+test: venv toolchain fmt-check clippy cargo-test workflow-rehearsal scan-secrets openapi-check template-check sam-build-check
 	@echo "make test: all checks passed"
 
 # The pinned Python tools (moto, cargo-lambda + zig, SAM CLI, cfn-lint) in a project venv;

@@ -5,6 +5,8 @@
 #                           moto (fast)
 #   make openapi-check      docs/openapi.yaml vs sample requests AND the responses the
 #                           integration tests recorded (run after them)
+#   make workflow-rehearsal the template's state machines executed on moto against the
+#                           function's debug build (run after cargo-test: reuses its build)
 #   make sam-build-check    sam build --beta-features (cargo-lambda + zig, arm64, minutes),
 #                           then the bootstrap under qemu-aarch64 against moto;
 #                           SKIP_SAM_BUILD=1 skips both locally (CI never sets it)
@@ -18,7 +20,7 @@ DEPLOY_ENV := SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true \
 	PATH="$(abspath $(VENV))/bin:$$PATH"
 
 .PHONY: template-check cfn-lint sam-validate checkov-venv checkov openapi-requests-check openapi-check \
-	template-iam-test template-tests stack-rehearsal sam-build-check qemu-deps bootstrap-rehearsal \
+	template-iam-test template-tests stack-rehearsal workflow-rehearsal sam-build-check qemu-deps bootstrap-rehearsal \
 	release-hostile
 
 template-check: cfn-lint sam-validate checkov openapi-requests-check template-tests stack-rehearsal
@@ -64,6 +66,13 @@ template-iam-test: template-tests
 # re-create on moto's CloudFormation, with the SAM translator from the SAM CLI package.
 stack-rehearsal: venv
 	$(VENV)/bin/python tools/rehearse_stack.py --template template.yaml
+
+# Each state machine of the SAM-translated template, executed by moto's Step Functions
+# interpreter against the debug build under cargo lambda watch and moto's Cognito and Secrets
+# Manager: every Retry/Catch route by a real answer of the function. Writes what
+# scan-secrets reads, so it runs between cargo-test and scan-secrets.
+workflow-rehearsal: venv
+	$(DEPLOY_ENV) $(VENV)/bin/python tools/rehearse_workflows.py --template template.yaml
 
 # qemu-user runs the arm64 bootstrap; libc6-arm64-cross is its loader and glibc.
 QEMU_READY := command -v qemu-aarch64 >/dev/null && test -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1

@@ -1,0 +1,426 @@
+#!/usr/bin/env python3
+"""Executes the state machines of template.yaml on moto, against the real function.
+
+The definitions are those moto's CloudFormation deployed from the SAM-translated template
+(tools/rehearse_stack.py), carried over to moto's executing Step Functions backend. In one
+process: moto (ThreadedMotoServer) with its interpreter on; the interpreter's Lambda client
+pointed at `cargo lambda watch --only-lambda-apis`, polled by the debug build `cargo test`
+made, with the environment the stack gave WorkflowFunction; and a front between the function
+and moto's Cognito that answers AdminSetUserPassword with a planned error first. Retry waits
+are computed by the interpreter, checked against the definition and slept
+WORKFLOW_WAIT_SCALE times (0 by default). Each case is checked in moto's pool afterwards;
+passwords, histories and the function's log go to target/test-artifacts for scan-secrets.
+
+Usage: rehearse_workflows.py [--template template.yaml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import types
+import urllib.error
+import urllib.request
+import warnings
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import rehearse_stack as stack  # noqa: E402  (sets moto-only credentials and the region)
+
+import boto3  # noqa: E402
+from botocore.config import Config  # noqa: E402
+from botocore.response import StreamingBody  # noqa: E402
+from moto.server import ThreadedMotoServer  # noqa: E402
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl  # noqa: E402
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils  # noqa: E402
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (  # noqa: E402
+    StateTaskService,
+)
+
+BINARY = "admin-set-password"
+FUNCTION = "_"  # what `cargo lambda watch --only-lambda-apis` calls the function polling it
+PREFIX = "onboarding/"
+ARTIFACTS = ROOT / "target" / "test-artifacts"
+FUNCTION_LOG = ARTIFACTS / "logs" / "workflow-rehearsal-function.log"
+WORK = ROOT / "target" / "workflow-rehearsal"
+WAIT_SCALE = float(os.environ.get("WORKFLOW_WAIT_SCALE", "0"))
+# What the front answers instead of moto: HTTP status, Cognito's error, the function's errorType.
+THROTTLED = (400, "TooManyRequestsException", "TooManyRequests")
+INTERNAL_ERROR = (500, "InternalErrorException", "UpstreamError")
+
+
+# ------------------------------------------------------------------- launcher --
+
+class Launcher:
+    """What moto's interpreter gets instead of its defaults: where Lambda is, how it waits."""
+
+    def __init__(self, function_endpoint: str):
+        self.function_endpoint = function_endpoint
+        self.invoked: list[str] = []  # FunctionName of every lambda:invoke, as the definition built it
+        self.waits: list[float] = []  # every Retry wait the interpreter computed
+
+    def install(self) -> None:
+        original = lambda_eval_utils.boto_client_for  # builds every client against moto's port
+
+        def client_for(region: str, service: str, state_credentials=None):  # type: ignore[no-untyped-def]
+            if service != "lambda":
+                return original(region=region, service=service, state_credentials=state_credentials)
+            client = boto3.client("lambda", region_name=region, endpoint_url=self.function_endpoint,
+                                  config=Config(retries={"total_max_attempts": 1}, read_timeout=60))
+            client.meta.events.register("before-parameter-build.lambda.Invoke", self._route)
+            client.meta.events.register("after-call.lambda.Invoke", _as_lambda_answers)
+            return client
+
+        lambda_eval_utils.boto_client_for = client_for
+        retrier_decl.time = types.SimpleNamespace(sleep=self._wait)
+        # For the aws-sdk integration (arn:aws:states:::aws-sdk:cognitoidentityprovider:...).
+        StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES["cognitoidentityprovider"] = "cognito-idp"
+
+    def _route(self, params: dict, **_: object) -> None:
+        """cargo lambda watch has no aliases: record the ARN the definition named, call the function."""
+        self.invoked.append(params["FunctionName"])
+        params["FunctionName"] = FUNCTION
+
+    def _wait(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        time.sleep(seconds * WAIT_SCALE)
+
+
+def _as_lambda_answers(http_response, parsed: dict, **_: object) -> None:  # type: ignore[no-untyped-def]
+    """cargo lambda watch answers a function error with HTTP 500 and the error document;
+    Lambda answers 200 with `X-Amz-Function-Error: Unhandled`, which is what the interpreter
+    turns into the error name that Retry and Catch match."""
+    if http_response.status_code != 500:
+        return
+    try:
+        document = json.loads(http_response.content)
+    except ValueError:
+        return
+    if isinstance(document, dict) and "errorType" in document:
+        http_response.status_code, body = 200, http_response.content
+        parsed.pop("Error", None)
+        parsed.update(StatusCode=200, FunctionError="Unhandled", Payload=StreamingBody(io.BytesIO(body), len(body)))
+
+
+class Front(ThreadingHTTPServer):
+    """Cognito as the function sees it: moto, except where `plan` says otherwise."""
+
+    daemon_threads = True
+
+    def __init__(self, moto_port: int):
+        super().__init__(("127.0.0.1", 0), _FrontHandler)
+        self.moto_port = moto_port
+        self.plan: dict[str, tuple[tuple[int, str, str], int]] = {}  # user -> (answer, times)
+        self.answered: Counter[str] = Counter()  # planned answers given, per user
+        self.lock = threading.Lock()
+
+
+class _FrontHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Front
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        user = None
+        if self.headers.get("X-Amz-Target", "").endswith(".AdminSetUserPassword"):
+            user = json.loads(body).get("Username")
+        with self.server.lock:
+            (status, error, _), times = self.server.plan.get(user, ((0, "", ""), 0))
+            if times > 0:
+                self.server.plan[user] = (self.server.plan[user][0], times - 1)
+                self.server.answered[user] += 1
+        if times > 0:
+            answer = json.dumps({"__type": error, "message": "injected by the rehearsal"}).encode()
+            content_type = "application/x-amz-json-1.1"
+        else:
+            upstream = http.client.HTTPConnection("127.0.0.1", self.server.moto_port, timeout=30)
+            skip = {"host", "content-length", "connection"}
+            upstream.request("POST", self.path, body, {k: v for k, v in self.headers.items() if k.lower() not in skip})
+            reply = upstream.getresponse()
+            status, answer, content_type = reply.status, reply.read(), reply.getheader("Content-Type", "")
+            upstream.close()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def function_binary() -> str:
+    """The debug build `cargo test --all-targets` made (same features: nothing rebuilds).
+    `cargo lambda watch` would build it again without the dev-dependencies' features."""
+    build = subprocess.run(["cargo", "test", "--locked", "--all-targets", "--no-run", "--message-format=json"],
+                           cwd=ROOT, capture_output=True, text=True, check=True)
+    artifacts = [json.loads(line) for line in build.stdout.splitlines() if '"compiler-artifact"' in line]
+    return next(a["executable"] for a in artifacts
+                if a["target"]["kind"] == ["bin"] and a["target"]["name"] == BINARY and not a["profile"]["test"])
+
+
+def start_function(env: dict[str, str], port: int, processes: list[subprocess.Popen]) -> None:
+    """cargo lambda watch serves the Invoke and Runtime APIs; the function polls the latter.
+    Each process joins `processes` as it starts, for the caller to stop."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    binary = function_binary()
+    watch = subprocess.Popen(
+        ["cargo", "lambda", "watch", "--only-lambda-apis", "--invoke-address", "127.0.0.1", "--invoke-port", str(port)],
+        cwd=ROOT, stdout=open(WORK / "watch.log", "w"), stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"})
+    processes.append(watch)
+    for _ in range(300):  # the function exits if its Runtime API is not there yet
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    (WORK / "function.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    runtime = {"AWS_LAMBDA_RUNTIME_API": f"http://127.0.0.1:{port}/.rt", "AWS_LAMBDA_FUNCTION_VERSION": "1",
+               "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "PATH": os.environ["PATH"]}
+    function = subprocess.Popen([binary], cwd=WORK, env={**env, **runtime}, start_new_session=True,
+                                stdout=open(FUNCTION_LOG, "w"), stderr=subprocess.STDOUT)
+    processes.append(function)
+    # An empty payload is refused without an AWS call: the function answers.
+    for _ in range(300):
+        if watch.poll() is not None or function.poll() is not None:
+            raise SystemExit(f"cargo lambda watch or the function exited; see {WORK / 'watch.log'}, {FUNCTION_LOG}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/2015-03-31/functions/{FUNCTION}/invocations", b"{}", timeout=30)
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the function did not answer within 30 s")
+
+
+# --------------------------------------------------------------------- world --
+
+class World:
+    """moto's pool and secrets, seeded with boto3, and every password they hold."""
+
+    def __init__(self, session: boto3.session.Session, endpoint: str):
+        self.idp = session.client("cognito-idp", endpoint_url=endpoint)
+        self.sm = session.client("secretsmanager", endpoint_url=endpoint)
+        policy = {"MinimumLength": 8, "RequireUppercase": True, "RequireLowercase": True,
+                  "RequireNumbers": True, "RequireSymbols": True}
+        self.pool = self.idp.create_user_pool(PoolName="workflows", Policies={"PasswordPolicy": policy})["UserPool"]["Id"]
+        self.client = self.idp.create_user_pool_client(
+            UserPoolId=self.pool, ClientName="rehearsal", ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH"],
+        )["UserPoolClient"]["ClientId"]
+        self.used: list[str] = []  # every password and secret value, for the leak checks
+
+    def password(self, weak: bool = False) -> str:
+        password = f"weak{secrets.token_hex(4)}" if weak else f"Wf-{secrets.token_urlsafe(12)}!7a"
+        self.used.append(password)
+        return password
+
+    def user(self, name: str, confirmed: bool) -> str:
+        """A user created by an admin (FORCE_CHANGE_PASSWORD) or signed up long ago (CONFIRMED)."""
+        password = self.password()
+        self.idp.admin_create_user(UserPoolId=self.pool, Username=name, TemporaryPassword=password, MessageAction="SUPPRESS")
+        if confirmed:
+            password = self.password()
+            self.idp.admin_set_user_password(UserPoolId=self.pool, Username=name, Password=password, Permanent=True)
+        return password
+
+    def secret(self, user: str, kind: str) -> str:
+        """`PASSWORD_SECRET_PREFIX` + user: `{"password": ...}`, the bare password, or a weak one."""
+        password = self.password(weak=kind == "weak")
+        value = password if kind == "plain" else json.dumps({"password": password})
+        self.used.append(value)
+        self.sm.create_secret(Name=PREFIX + user, SecretString=value)
+        return password
+
+    def sign_in(self, user: str, password: str) -> str:
+        """Cognito's answer to this password: tokens, the first sign-in's challenge, or a refusal."""
+        try:
+            answer = self.idp.admin_initiate_auth(
+                UserPoolId=self.pool, ClientId=self.client, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": user, "PASSWORD": password})
+        except (self.idp.exceptions.NotAuthorizedException, self.idp.exceptions.UserNotFoundException):
+            return "refused"
+        if answer.get("ChallengeName") != "NEW_PASSWORD_REQUIRED":
+            return "tokens" if "AuthenticationResult" in answer else str(answer.get("ChallengeName"))
+        done = self.idp.admin_respond_to_auth_challenge(
+            UserPoolId=self.pool, ClientId=self.client, ChallengeName="NEW_PASSWORD_REQUIRED",
+            Session=answer["Session"], ChallengeResponses={"USERNAME": user, "NEW_PASSWORD": self.password()})
+        return "challenge, then tokens" if "AuthenticationResult" in done else "challenge refused"
+
+
+# --------------------------------------------------------------------- cases --
+
+FOREVER = 10**6
+# case: user (created by an admin, CONFIRMED, or absent), its secret, input beyond
+# {username, passwordSecretId}, the front's plan (answer, function invocations' worth) ->
+# status, error, last state, invocations, and who may sign in afterwards.
+ONBOARDING = [
+    ("new-user", "newbie", "new", "json", {}, None, "SUCCEEDED", None, "PasswordSet", 1, "secret"),
+    ("permanent", "perm", "new", "plain", {"permanent": True, "signOut": True, "reason": "TICKET-4711"}, None,
+     "SUCCEEDED", None, "PasswordSet", 1, "secret"),
+    ("unknown-user", "ghost", None, "json", {}, None, "FAILED", "UserNotFound", "UserNotFound", 1, "nobody"),
+    ("established-user", "settled", "confirmed", "json", {}, None, "FAILED", "Forbidden", "NotAllowed", 1, "own"),
+    ("other-users-secret", "borrower", "new", None, {"passwordSecretId": PREFIX + "newbie"}, None,
+     "FAILED", "InvalidRequest", "RequestRejected", 1, "own"),
+    ("weak-password", "frail", "new", "weak", {}, None, "FAILED", "InvalidPassword", "RequestRejected", 1, "own"),
+    ("throttled-once", "throttled", "new", "json", {}, (THROTTLED, 1), "SUCCEEDED", None, "PasswordSet", 2, "secret"),
+    ("upstream-error-once", "unlucky", "new", "json", {}, (INTERNAL_ERROR, 1), "SUCCEEDED", None, "PasswordSet", 2, "secret"),
+    ("throttled-always", "swamped", "new", "json", {}, (THROTTLED, FOREVER), "FAILED", "TooManyRequests",
+     "SetPasswordFailed", 5, "own"),
+]
+
+
+def rehearse_onboarding(r: stack.Rehearsal, machine: dict, world: World, front: Front, launcher: Launcher,
+                        alias: str, attempts: int, histories: list[str]) -> None:
+    """Every route of the onboarding state machine, each reached by a real answer of the function."""
+    retry = json.loads(machine["definition"])["States"]["SetPassword"]["Retry"]
+    for case, user, status, secret, extra, plan, outcome, error, end, tries, after in ONBOARDING:
+        own = world.user(user, status == "confirmed") if status else None
+        password = world.secret(user, secret) if secret else None
+        if plan:
+            front.plan[user] = (plan[0], plan[1] * attempts)  # the function's SDK retries each call
+        payload = {"username": user, "passwordSecretId": PREFIX + user, **extra}
+        invoked, waits, started = len(launcher.invoked), len(launcher.waits), time.monotonic()
+        arn = r.sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name=case, input=json.dumps(payload))["executionArn"]
+        while (execution := r.sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+            time.sleep(0.05)
+        events = r.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        histories.append(json.dumps([execution, events], default=str))
+        failed = [e["taskFailedEventDetails"]["error"] for e in events if e["type"] == "TaskFailed"]
+        entered = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+        print(f"{case}: {execution['status']} {execution.get('error', '')} via {' > '.join(entered)}"
+              f" ({time.monotonic() - started:.1f} s)")
+        r.check((execution["status"], execution.get("error"), entered[-1]) == (outcome, error, end),
+                f"{case}: {outcome} {error or ''} in state {end} (got {execution.get('cause', '')[:200]})")
+        r.check(launcher.invoked[invoked:] == [alias] * tries, f"{case}: {tries} invocation(s) of the live alias {alias}")
+        planned = [plan[0][2]] * (tries - (outcome == "SUCCEEDED")) if plan else []
+        r.check(failed == (planned or ([error] if error else [])), f"{case}: the attempts failed with {planned or error} (got {failed})")
+        r.check(front.answered[user] == len(planned) * attempts, f"{case}: the front answered {len(planned) * attempts} calls")
+        retrier = next((x for x in retry if planned and planned[0] in x["ErrorEquals"]), {})
+        bounds = [min(retrier["IntervalSeconds"] * retrier.get("BackoffRate", 2) ** k, retrier.get("MaxDelaySeconds", 1e9))
+                  for k in range(tries - 1)]
+        got = launcher.waits[waits:]
+        r.check(len(got) == tries - 1 and all(0 <= w <= b for w, b in zip(got, bounds)),
+                f"{case}: Retry waits within {bounds} (full jitter; got {[round(w, 2) for w in got]})")
+        audit = [a for a in audit_lines() if a.get("target_username") == user]
+        # The function drops the labels of a payload it refuses while parsing (InvalidRequest).
+        labels = (None, None) if error == "InvalidRequest" else (arn, machine["name"])
+        r.check(len(audit) == tries and all((a.get("correlation_id"), a.get("requested_by")) == labels for a in audit),
+                f"{case}: {tries} audit line(s), correlation_id and requested_by {labels}")
+        r.check(not any(s in histories[-1] for s in world.used), f"{case}: no password or secret value in the execution or its history")
+        if outcome == "SUCCEEDED":
+            expected = {"username": user, "userStatus": "CONFIRMED" if extra.get("permanent") else "FORCE_CHANGE_PASSWORD",
+                        **({"signedOut": True} if extra.get("signOut") else {})}
+            output = json.loads(execution["output"])
+            r.check(output == expected, f"{case}: output {expected} (got {output})")
+        else:
+            cause = json.loads(execution.get("cause") or "{}")
+            r.check(cause.get("errorType") == error and bool(cause.get("errorMessage")), f"{case}: the cause is the function's error")
+        if after == "secret":
+            r.check(world.sign_in(user, own) == "refused", f"{case}: the creation password no longer works")
+            first = "tokens" if extra.get("permanent") else "challenge, then tokens"
+            r.check(world.sign_in(user, password) == first, f"{case}: signs in with the secret's password ({first})")
+        elif after == "own":
+            first = "tokens" if status == "confirmed" else "challenge, then tokens"
+            r.check(world.sign_in(user, own) == first, f"{case}: untouched, signs in with its own password ({first})")
+        else:
+            r.check(world.sign_in(user, password) == "refused", f"{case}: no such user afterwards")
+
+
+def audit_lines() -> list[dict]:
+    lines = FUNCTION_LOG.read_text(errors="replace").splitlines()
+    return [json.loads(line[line.index("{"):]) for line in lines if '"event":"admin_set_user_password"' in line]
+
+
+CASES = {"OnboardingStateMachine": rehearse_onboarding}
+
+
+# ---------------------------------------------------------------------- main --
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    args = parser.parse_args()
+    for shim in (stack.shim_novalue_in_lists, stack.shim_version_attribute, stack.shim_rest_api_body, stack.shim_version_replacement):
+        shim()
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    # The interpreter logs a whole state's repr on a runtime error; the execution's cause has it.
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Tried to parse")  # rehearse_stack lists what moto skips
+    for sub in ("logs", "secrets"):
+        (ARTIFACTS / sub).mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop what was started
+
+    started = time.monotonic()
+    moto_port, function_port = stack._free_port(), stack._free_port()
+    os.environ["MOTO_PORT"] = str(moto_port)  # where the interpreter's other clients (S3, aws-sdk) go
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    server.start()
+    front = Front(moto_port)
+    threading.Thread(target=front.serve_forever, daemon=True).start()
+    processes: list[subprocess.Popen] = []
+    histories: list[str] = []
+    r = stack.Rehearsal(args.template, endpoint)
+    world = World(r.session, endpoint)
+    try:
+        r.upload_artifact()
+        print("stack: the SAM-translated template on moto's CloudFormation")
+        if not r.create("asp-workflows", {"UserPoolId": world.pool, "AdminClientIds": world.client, "PasswordSecretPrefix": PREFIX}):
+            return 1
+        resources = r.resources("asp-workflows")
+        alias = resources["WorkflowFunctionAliaslive"]["PhysicalResourceId"]
+        env = {k: str(v) for k, v in r.function_env("asp-workflows", "WorkflowFunction").items()}
+        env.update(AWS_LAMBDA_FUNCTION_NAME=resources["WorkflowFunction"]["PhysicalResourceId"],
+                   AWS_ENDPOINT_URL=endpoint, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=f"http://127.0.0.1:{front.server_port}",
+                   AWS_REGION=stack.REGION, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                   AWS_EC2_METADATA_DISABLED="true", AWS_LAMBDA_LOG_FORMAT="JSON")
+        machines = {logical: r.sfn.describe_state_machine(stateMachineArn=resource["PhysicalResourceId"])
+                    for logical, resource in resources.items() if resource["ResourceType"] == "AWS::StepFunctions::StateMachine"}
+        r.check(set(machines) == set(CASES), f"cases for every state machine in the template ({sorted(machines)})")
+        config = {"stepfunctions": {"execute_state_machine": True}}
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/config", json.dumps(config).encode(), method="POST"))
+        start_function(env, function_port, processes)
+        print(f"function: {BINARY} under cargo lambda watch, ready after {time.monotonic() - started:.1f} s")
+        launcher = Launcher(f"http://127.0.0.1:{function_port}")
+        launcher.install()
+        for logical, machine in sorted(machines.items()):
+            r.check("${" not in machine["definition"], f"{logical}: every DefinitionSubstitution resolved")
+            # The executing backend parses the definition here: a grammar error fails the create.
+            created = r.sfn.create_state_machine(name=machine["name"], definition=machine["definition"],
+                                                 roleArn=machine["roleArn"], type=machine["type"])
+            print(f"{logical}: executing on moto")
+            CASES[logical](r, {**machine, **created}, world, front, launcher, alias,
+                           int(env.get("COGNITO_MAX_ATTEMPTS", "3")), histories)
+    finally:
+        for process in reversed(processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+        front.shutdown()
+        server.stop()
+        (ARTIFACTS / "secrets" / "workflow-rehearsal.txt").write_text("\n".join(world.used) + "\n")
+        (ARTIFACTS / "logs" / "workflow-rehearsal-histories.log").write_text("\n".join(histories) + "\n")
+    log = FUNCTION_LOG.read_text(errors="replace")
+    r.check(not any(s in log for s in world.used), "the function's log holds no password or secret value")
+    print(f"rehearse_workflows: {len(r.failures)} failure(s) in {time.monotonic() - started:.1f} s")
+    return 1 if r.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
