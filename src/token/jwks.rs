@@ -35,15 +35,6 @@ pub trait JwksFetch {
     fn fetch(&self) -> impl Future<Output = Result<Vec<u8>, String>> + Send;
 }
 
-/// The JWKS URL for the admin pool: `<endpoint>/<pool>/.well-known/jwks.json` when the Cognito
-/// endpoint is overridden (moto serves it there), else under the classic issuer.
-pub fn jwks_url(region: &str, pool_id: &str, endpoint_override: Option<&str>) -> String {
-    match endpoint_override {
-        Some(endpoint) => format!("{}/{pool_id}/.well-known/jwks.json", endpoint.trim_end_matches('/')),
-        None => format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}/.well-known/jwks.json"),
-    }
-}
-
 /// GET of the JWKS URL through the HTTPS client the SDK clients use (`upstream::https`:
 /// hyper + rustls with ring, the same trust roots), so token verification adds no second TLS
 /// or crypto stack. Redirects are not followed (the connector never does) and count as

@@ -99,6 +99,15 @@ impl TokenPolicy {
     }
 }
 
+/// The JWKS URL for the admin pool: `<endpoint>/<pool>/.well-known/jwks.json` when the Cognito
+/// endpoint is overridden (moto serves it there), else under the classic issuer.
+pub fn jwks_url(region: &str, pool_id: &str, endpoint_override: Option<&str>) -> String {
+    match endpoint_override {
+        Some(endpoint) => format!("{}/{pool_id}/.well-known/jwks.json", endpoint.trim_end_matches('/')),
+        None => format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}/.well-known/jwks.json"),
+    }
+}
+
 /// A token whose signature and claims passed every check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedToken {
