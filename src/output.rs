@@ -35,24 +35,6 @@ impl Output {
             Self::Buffer(buffer) => buffer.lock().unwrap().clone(),
         }
     }
-
-    /// The audit records written to a buffer so far, parsed.
-    pub fn audit_lines(&self) -> Vec<serde_json::Value> {
-        self.lines()
-            .iter()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|v| v["event"] == crate::audit::AUDIT_EVENT)
-            .collect()
-    }
-
-    /// The EMF metric documents written to a buffer so far, parsed.
-    pub fn metric_documents(&self) -> Vec<serde_json::Value> {
-        self.lines()
-            .iter()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|v| v.get("_aws").is_some())
-            .collect()
-    }
 }
 
 #[cfg(test)]

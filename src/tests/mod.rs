@@ -85,7 +85,7 @@ async fn run_all(
     let started = Instant::now();
     let response = app.handle(event, &invocation).await;
     let elapsed = started.elapsed();
-    let audit_lines = output.audit_lines();
+    let audit_lines = testing::audit_lines(&output);
     assert_eq!(
         audit_lines.len(),
         1,

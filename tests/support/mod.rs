@@ -563,7 +563,7 @@ impl Harness {
                 }
             }
         }
-        let before = self.output.audit_lines().len();
+        let before = admin_set_password::testing::audit_lines(&self.output).len();
         let invocation = admin_set_password::Invocation {
             request_id: format!("lambda-{}", self.name),
             function_arn: format!("arn:aws:lambda:{REGION}:123456789012:function:admin-set-password"),
@@ -574,7 +574,7 @@ impl Harness {
             let _guard = tracing::subscriber::set_default(subscriber);
             self.app.handle(&event.to_string(), &invocation).await
         };
-        let audit_lines = self.output.audit_lines();
+        let audit_lines = admin_set_password::testing::audit_lines(&self.output);
         assert_eq!(
             audit_lines.len(),
             before + 1,
