@@ -149,12 +149,6 @@ impl Config {
                 workflow: true,
             },
         };
-        if get("VERIFY_CALLER_GROUPS").is_some() {
-            return Err(invalid(
-                "VERIFY_CALLER_GROUPS",
-                "was removed: the caller's live groups and status are always checked; unset it",
-            ));
-        }
 
         let user_pool_id = get("USER_POOL_ID").ok_or(ConfigError::Missing("USER_POOL_ID"))?;
         let region = pool_region(&user_pool_id)
@@ -640,7 +634,6 @@ mod tests {
             ("ADMIN_USER_POOL_ID", "x"),
             ("ADMIN_USER_POOL_ID", "us-east-1_Admins"),
             ("ALLOW_FEDERATED", "1"),
-            ("VERIFY_CALLER_GROUPS", "true"),
             ("ENTRY_POINTS", "api,cron"),
             ("ENTRY_POINTS", "API"),
             ("ADMIN_CLIENT_IDS", "a b"),

@@ -1,4 +1,4 @@
-//! Issue 11 at the handler: generated temporary passwords, every policy rule at once, the
+//! Password features at the handler: generated temporary passwords, every policy rule at once, the
 //! blocklist, reasons and change events — decided after authorisation, never leaked.
 
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! The admin pool's signing keys: fetched over HTTP(S) behind a small port, cached so that a
 //! warm function verifies tokens without any I/O.
 //!
-//! Rules (issue 8): the first fetch starts at init in the background and the first caller
+//! Rules: the first fetch starts at init in the background and the first caller
 //! awaits it; keys are refreshed after an hour; a refresh only adds or replaces keys from a
 //! good response, so a failing endpoint never empties the set; an unknown `kid` (which anyone
 //! can put in a token) causes at most one refetch a minute. While the cache holds no key at

@@ -1,4 +1,4 @@
-//! Verification of the caller's Cognito token inside the function (issue 8), so that the API
+//! Verification of the caller's Cognito token inside the function, so that the API
 //! entry point trusts a signature from the admin pool's key, not the shape of an event.
 //!
 //! The checks follow awslabs/aws-jwt-verify, stricter where Cognito leaves no room: only
