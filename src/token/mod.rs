@@ -181,6 +181,17 @@ pub trait KeySource {
     fn key(&self, kid: &str) -> impl Future<Output = Result<VerifyingKey, KeyError>> + Send;
 }
 
+/// A workflow-only deployment has no keys: an API event never gets this far there (the
+/// entry point refuses it), and if one did, it would fail closed.
+impl<K: KeySource + Sync> KeySource for Option<K> {
+    async fn key(&self, kid: &str) -> Result<VerifyingKey, KeyError> {
+        match self {
+            Some(keys) => keys.key(kid).await,
+            None => Err(KeyError::Unavailable("no JWKS on a workflow-only deployment".into())),
+        }
+    }
+}
+
 /// Verifies `raw` (already stripped of any `Bearer ` prefix by the caller) against `policy`
 /// at `now_unix` (seconds). The signature is checked before any claim is looked at, so an
 /// audit reason about a claim is always about a token the admin pool signed.
