@@ -33,10 +33,22 @@ pub fn try_config(extra: &[(&str, &str)]) -> Result<Config, crate::ConfigError> 
     Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
 }
 
+/// A fresh in-memory `Output`.
+pub fn buffer() -> Output {
+    Output::Buffer(Default::default())
+}
+
+/// Everything written to `output` so far (nothing for stdout).
+pub fn lines(output: &Output) -> Vec<String> {
+    match output {
+        Output::Stdout => Vec::new(),
+        Output::Buffer(buffer) => buffer.lock().unwrap().clone(),
+    }
+}
+
 /// The audit records written to `output` (a buffer) so far, parsed.
 pub fn audit_lines(output: &Output) -> Vec<serde_json::Value> {
-    output
-        .lines()
+    lines(output)
         .iter()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|v| v["event"] == crate::audit::AUDIT_EVENT)

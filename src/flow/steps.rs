@@ -24,27 +24,21 @@ where
     E: ChangeEvents + Sync,
 {
     pub(super) async fn authenticate(&self, api: &ApiContext) -> Result<VerifiedToken, AppError> {
-        let policy = self
-            .config
-            .token
-            .as_ref()
-            .map(|t| &t.policy)
-            .ok_or_else(|| AppError::Internal {
-                detail: "an API event reached a function without token settings".into(),
-            })?;
+        let Some(settings) = &self.config.token else {
+            let detail = "an API event reached a function without token settings".into();
+            return Err(AppError::Internal { detail });
+        };
+        let unauthorized = |reason| AppError::Unauthorized { reason };
         if api.authorization.conflicting {
-            return Err(AppError::Unauthorized {
-                reason: "conflicting Authorization headers",
-            });
+            return Err(unauthorized("conflicting Authorization headers"));
         }
-        let header = api.authorization.value.as_deref().ok_or(AppError::Unauthorized {
-            reason: "no Authorization header",
-        })?;
+        let header = api.authorization.value.as_deref();
+        let header = header.ok_or(unauthorized("no Authorization header"))?;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        token::verify(strip_bearer(header), &self.keys, policy, now)
+        token::verify(strip_bearer(header), &self.keys, &settings.policy, now)
             .await
             .map_err(|failure| match failure {
-                TokenFailure::Invalid(reason) => AppError::Unauthorized { reason },
+                TokenFailure::Invalid(reason) => unauthorized(reason),
                 TokenFailure::KeysUnavailable(detail) => AppError::Upstream {
                     kind: UpstreamKind::Unreachable,
                     detail: format!("JWKS: {detail}"),
@@ -102,12 +96,8 @@ where
                 })?,
             ),
         };
-        let violations = password::check(
-            password.expose_to_cognito(),
-            target,
-            policy,
-            self.config.password_blocklist,
-        );
+        let blocklist = self.config.password_blocklist;
+        let violations = password::check(password.expose_to_cognito(), target, policy, blocklist);
         if !violations.is_empty() {
             return Err(AppError::PasswordRejected(violations));
         }
