@@ -13,9 +13,10 @@ use crate::output::Output;
 pub const AUDIT_EVENT: &str = "admin_set_user_password";
 
 /// How an invocation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
+    #[default]
     Success,
     /// A rule refused the caller (401, 403, 409).
     Denied,
@@ -59,8 +60,9 @@ impl Outcome {
 /// Whether the password changed: `true`, `false`, or `"unknown"` when the set was sent and
 /// no answer came (a timeout, or the Lambda deadline) — the operator must check before
 /// anyone retries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum PasswordSet {
+    #[default]
     No,
     Yes,
     Unknown,
@@ -76,12 +78,11 @@ impl Serialize for PasswordSet {
     }
 }
 
-/// Everything the audit line says. Built up as the invocation proceeds; no field can hold
+/// Everything the audit line says, written once from the invocation's outcome; no field can hold
 /// the password (there is no field of a secret type, and the error messages never quote it).
 /// `None` fields are left out of the line.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AuditRecord {
-    pub event: &'static str,
     pub outcome: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<&'static str>,
@@ -147,13 +148,15 @@ pub struct AuditRecord {
     pub duration_ms: u64,
 }
 
-/// The line as written: the record's fields at the top level, beside the log envelope.
+/// The line as written: the event name and the record's fields at the top level, beside the
+/// log envelope.
 #[derive(Serialize)]
 struct AuditLine<'a> {
     timestamp: String,
     level: &'static str,
     message: &'static str,
     target: &'static str,
+    event: &'static str,
     #[serde(flatten)]
     record: &'a AuditRecord,
 }
@@ -166,6 +169,7 @@ impl AuditRecord {
             level: self.outcome.level(),
             message: AUDIT_EVENT,
             target: "audit",
+            event: AUDIT_EVENT,
             record: self,
         };
         serde_json::to_string(&line).expect("the audit record serialises (no maps with non-string keys)")
@@ -209,35 +213,21 @@ mod tests {
 
     fn record() -> AuditRecord {
         AuditRecord {
-            event: AUDIT_EVENT,
-            outcome: Outcome::Success,
-            code: None,
-            reason: None,
-            detail: None,
-            entry: "rest",
-            actor_type: "user",
             actor_sub: Some("sub-alice".into()),
             actor_username: Some("alice".into()),
             actor_groups: Some("admins".into()),
-            claimed_username: None,
-            source_ip: None,
-            user_agent: None,
-            requested_by: None,
-            correlation_id: None,
-            user_pool_id: "us-east-1_Example".into(),
             target_username: Some("bob".into()),
             permanent: Some(false),
             sign_out: Some(true),
             password_set: PasswordSet::Yes,
             signed_out: Some(false),
             sign_out_error: Some("UpstreamError"),
-            change_reason: None,
-            generated: None,
-            event_published: None,
-            event_error: None,
+            entry: "rest",
+            actor_type: "user",
+            user_pool_id: "us-east-1_Example".into(),
             lambda_request_id: "r".into(),
-            api_request_id: None,
             duration_ms: 3,
+            ..AuditRecord::default()
         }
     }
 

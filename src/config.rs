@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use crate::groups::GroupSet;
-use crate::token::jwks::jwks_url;
-use crate::token::{ClientIds, TokenPolicy, TokenUse, MAX_LEEWAY};
+use crate::token::{jwks_url, ClientIds, TokenPolicy, TokenUse, MAX_LEEWAY};
+use crate::upstream::UpstreamSettings;
 
 /// Why the configuration is unusable. Each message names the variable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -37,20 +37,6 @@ pub const USER_STATUSES: &[&str] = &[
     "FORCE_CHANGE_PASSWORD",
     "EXTERNAL_PROVIDER",
 ];
-
-/// Timeouts and retries for every Cognito and Secrets Manager call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpstreamSettings {
-    pub connect_timeout: Duration,
-    pub attempt_timeout: Duration,
-    pub operation_timeout: Duration,
-    pub max_attempts: u32,
-    /// Call `DescribeUserPool` at init: proves `USER_POOL_ID` and the role before the first
-    /// request. Off by default: measured, it adds a round trip to init and saves almost
-    /// nothing later, because the concurrent look-ups need connections of their own
-    /// (docs/performance.md).
-    pub warmup: bool,
-}
 
 /// Which trust domains this deployment serves (`ENTRY_POINTS`). The function never guesses
 /// who sent an event from its shape: an API deployment answers everything as API Gateway and
@@ -163,12 +149,6 @@ impl Config {
                 workflow: true,
             },
         };
-        if get("VERIFY_CALLER_GROUPS").is_some() {
-            return Err(invalid(
-                "VERIFY_CALLER_GROUPS",
-                "was removed: the caller's live groups and status are always checked; unset it",
-            ));
-        }
 
         let user_pool_id = get("USER_POOL_ID").ok_or(ConfigError::Missing("USER_POOL_ID"))?;
         let region = pool_region(&user_pool_id)
@@ -654,7 +634,6 @@ mod tests {
             ("ADMIN_USER_POOL_ID", "x"),
             ("ADMIN_USER_POOL_ID", "us-east-1_Admins"),
             ("ALLOW_FEDERATED", "1"),
-            ("VERIFY_CALLER_GROUPS", "true"),
             ("ENTRY_POINTS", "api,cron"),
             ("ENTRY_POINTS", "API"),
             ("ADMIN_CLIENT_IDS", "a b"),

@@ -12,11 +12,6 @@ pub enum Output {
 }
 
 impl Output {
-    /// A fresh in-memory buffer (tests).
-    pub fn buffer() -> Self {
-        Self::Buffer(Arc::default())
-    }
-
     /// Writes `line` and a newline in one write.
     pub fn write_line(&self, line: &str) {
         let line = format!("{line}\n");
@@ -27,42 +22,16 @@ impl Output {
             Self::Buffer(buffer) => buffer.lock().unwrap().push(line),
         }
     }
-
-    /// Everything written to a buffer so far (empty for stdout).
-    pub fn lines(&self) -> Vec<String> {
-        match self {
-            Self::Stdout => Vec::new(),
-            Self::Buffer(buffer) => buffer.lock().unwrap().clone(),
-        }
-    }
-
-    /// The audit records written to a buffer so far, parsed.
-    pub fn audit_lines(&self) -> Vec<serde_json::Value> {
-        self.lines()
-            .iter()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|v| v["event"] == crate::audit::AUDIT_EVENT)
-            .collect()
-    }
-
-    /// The EMF metric documents written to a buffer so far, parsed.
-    pub fn metric_documents(&self) -> Vec<serde_json::Value> {
-        self.lines()
-            .iter()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|v| v.get("_aws").is_some())
-            .collect()
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::testing::{buffer, lines};
 
     #[test]
     fn buffer_collects_one_line_per_write() {
-        let output = Output::buffer();
+        let output = buffer();
         output.write_line("{\"a\":1}");
-        assert_eq!(output.lines(), vec!["{\"a\":1}\n".to_owned()]);
+        assert_eq!(lines(&output), vec!["{\"a\":1}\n".to_owned()]);
     }
 }

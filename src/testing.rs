@@ -2,6 +2,7 @@
 //! only for tests or with the `test-support` feature, never into the shipped binary.
 
 use crate::config::Config;
+use crate::output::Output;
 
 /// The target pool the unit tests and sample events use.
 pub const POOL: &str = "us-east-1_Example";
@@ -30,6 +31,28 @@ pub fn try_config(extra: &[(&str, &str)]) -> Result<Config, crate::ConfigError> 
         vars.push((k.to_string(), v.to_string()));
     }
     Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+}
+
+/// A fresh in-memory `Output`.
+pub fn buffer() -> Output {
+    Output::Buffer(Default::default())
+}
+
+/// Everything written to `output` so far (nothing for stdout).
+pub fn lines(output: &Output) -> Vec<String> {
+    match output {
+        Output::Stdout => Vec::new(),
+        Output::Buffer(buffer) => buffer.lock().unwrap().clone(),
+    }
+}
+
+/// The audit records written to `output` (a buffer) so far, parsed.
+pub fn audit_lines(output: &Output) -> Vec<serde_json::Value> {
+    lines(output)
+        .iter()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|v| v["event"] == crate::audit::AUDIT_EVENT)
+        .collect()
 }
 
 /// The admin pool's issuer in the test configuration.

@@ -11,11 +11,24 @@ use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, SdkError};
 use aws_smithy_runtime_api::client::http::{http_client_fn, SharedHttpClient, SharedHttpConnector};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 
-use crate::config::UpstreamSettings;
 use crate::error::{AppError, UpstreamKind};
 
 pub mod dns;
 pub mod https;
+
+/// Timeouts and retries for every Cognito and Secrets Manager call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamSettings {
+    pub connect_timeout: Duration,
+    pub attempt_timeout: Duration,
+    pub operation_timeout: Duration,
+    pub max_attempts: u32,
+    /// Call `DescribeUserPool` at init: proves `USER_POOL_ID` and the role before the first
+    /// request. Off by default: measured, it adds a round trip to init and saves almost
+    /// nothing later, because the concurrent look-ups need connections of their own
+    /// (docs/performance.md).
+    pub warmup: bool,
+}
 
 /// Region, credentials and `AWS_ENDPOINT_URL` from the environment, with our timeouts and
 /// retries, so a Cognito endpoint that never answers costs at most `operation_timeout` per

@@ -1,4 +1,4 @@
-//! Issue 11 against moto: generated passwords sign in with NEW_PASSWORD_REQUIRED and meet the
+//! Password features against moto: generated passwords sign in with NEW_PASSWORD_REQUIRED and meet the
 //! pool's real policy (read with DescribeUserPool), every broken rule is listed, the
 //! blocklist and the username rule apply on a lenient pool, reasons are recorded and can be
 //! required, and a bus with a rule to SQS receives exactly one event per success.

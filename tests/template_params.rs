@@ -163,15 +163,6 @@ fn every_setting_reaches_exactly_its_functions_with_the_codes_default() {
 }
 
 #[test]
-fn verify_caller_groups_is_gone() {
-    let deployment = base(&[]);
-    assert!(deployment.template["Parameters"]["VerifyCallerGroups"].is_null());
-    for function in [API, WORKFLOW] {
-        assert!(!deployment.function_env(function).contains_key("VERIFY_CALLER_GROUPS"));
-    }
-}
-
-#[test]
 fn admin_pool_defaults_to_the_target_pool_and_a_separate_one_needs_protected_groups() {
     let same = base(&[]);
     assert_eq!(same.function_env(API)["ADMIN_USER_POOL_ID"], POOL);

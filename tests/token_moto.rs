@@ -8,9 +8,10 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use admin_set_password::token::jwks::{jwks_url, MAX_JWKS_BYTES};
+use admin_set_password::token::jwks::MAX_JWKS_BYTES;
 use admin_set_password::token::{
-    verify, ClientIds, HttpJwksFetch, JwksCache, JwksFetch, TokenFailure, TokenPolicy, TokenUse, VerifiedToken,
+    jwks_url, verify, ClientIds, HttpJwksFetch, JwksCache, JwksFetch, TokenFailure, TokenPolicy, TokenUse,
+    VerifiedToken,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

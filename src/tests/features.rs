@@ -1,4 +1,4 @@
-//! Issue 11 at the handler: generated temporary passwords, every policy rule at once, the
+//! Password features at the handler: generated temporary passwords, every policy rule at once, the
 //! blocklist, reasons and change events — decided after authorisation, never leaked.
 
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use crate::directory::UserStatus;
 use crate::error::AppError;
 use crate::password::{PasswordPolicy, Violation};
 use crate::testing::{TestKeys, POOL};
-use crate::{App, Output};
+use crate::App;
 
 fn with_body(body: Value) -> String {
     sample_with("rest-set-temporary", |e| e["body"] = json!(body.to_string()))
@@ -165,7 +165,7 @@ async fn the_pools_policy_is_read_once_per_process_in_the_lookup_round() {
         MemorySecrets::default(),
         TestKeys,
         None::<MemoryChangeEvents>,
-        Output::buffer(),
+        crate::testing::buffer(),
     );
     for _ in 0..2 {
         let response = app

@@ -13,7 +13,7 @@ use crate::directory::memory::{Failure, MemoryDirectory, MemorySecrets};
 use crate::directory::UserStatus;
 use crate::error::{AppError, UpstreamKind};
 use crate::testing::{self, authenticate, config, TestKeys, POOL};
-use crate::{App, Config, Invocation, Output};
+use crate::{App, Config, Invocation};
 
 mod features;
 mod hostile;
@@ -68,7 +68,7 @@ async fn run_all(
     invocation: Invocation,
     events: Option<Arc<MemoryChangeEvents>>,
 ) -> Run {
-    let output = Output::buffer();
+    let output = testing::buffer();
     let directory = Arc::new(directory);
     let secrets = MemorySecrets(HashMap::from([
         ("onboarding/bob".to_owned(), "Secret-Passw0rd!9".to_owned()),
@@ -85,19 +85,19 @@ async fn run_all(
     let started = Instant::now();
     let response = app.handle(event, &invocation).await;
     let elapsed = started.elapsed();
-    let audit_lines = output.audit_lines();
+    let audit_lines = testing::audit_lines(&output);
     assert_eq!(
         audit_lines.len(),
         1,
         "exactly one audit line per invocation:\n{:?}",
-        output.lines()
+        testing::lines(&output)
     );
     Run {
         response,
         events,
         calls: directory.calls(),
         audit: audit_lines[0].clone(),
-        output: output.lines(),
+        output: testing::lines(&output),
         directory,
         elapsed,
     }

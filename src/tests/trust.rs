@@ -33,7 +33,7 @@ fn rest_with_token(token: &str) -> Value {
 
 #[tokio::test]
 async fn forged_claims_without_a_token_are_unauthorized_and_only_a_claim_in_the_audit() {
-    // The attack: a real super admin's claims copied into a plain invocation.
+    // The attack the token check exists for: a real super admin's claims copied into a plain invocation.
     let audit = refused_before_cognito(sample_value("rest-forged-claims"), 401, "Unauthorized", "no token").await;
     assert_eq!(audit["outcome"], "denied");
     assert_eq!(audit["claimed_username"], "rooty");

@@ -1,7 +1,7 @@
 //! The admin pool's signing keys: fetched over HTTP(S) behind a small port, cached so that a
 //! warm function verifies tokens without any I/O.
 //!
-//! Rules (issue 8): the first fetch starts at init in the background and the first caller
+//! Rules: the first fetch starts at init in the background and the first caller
 //! awaits it; keys are refreshed after an hour; a refresh only adds or replaces keys from a
 //! good response, so a failing endpoint never empties the set; an unknown `kid` (which anyone
 //! can put in a token) causes at most one refetch a minute. While the cache holds no key at
@@ -33,15 +33,6 @@ pub const MAX_JWKS_BYTES: usize = 64 * 1024;
 pub trait JwksFetch {
     /// The raw response body of one fetch, or why there is none (for the log only).
     fn fetch(&self) -> impl Future<Output = Result<Vec<u8>, String>> + Send;
-}
-
-/// The JWKS URL for the admin pool: `<endpoint>/<pool>/.well-known/jwks.json` when the Cognito
-/// endpoint is overridden (moto serves it there), else under the classic issuer.
-pub fn jwks_url(region: &str, pool_id: &str, endpoint_override: Option<&str>) -> String {
-    match endpoint_override {
-        Some(endpoint) => format!("{}/{pool_id}/.well-known/jwks.json", endpoint.trim_end_matches('/')),
-        None => format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}/.well-known/jwks.json"),
-    }
 }
 
 /// GET of the JWKS URL through the HTTPS client the SDK clients use (`upstream::https`:

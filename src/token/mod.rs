@@ -1,4 +1,4 @@
-//! Verification of the caller's Cognito token inside the function (issue 8), so that the API
+//! Verification of the caller's Cognito token inside the function, so that the API
 //! entry point trusts a signature from the admin pool's key, not the shape of an event.
 //!
 //! The checks follow awslabs/aws-jwt-verify, stricter where Cognito leaves no room: only
@@ -99,6 +99,15 @@ impl TokenPolicy {
     }
 }
 
+/// The JWKS URL for the admin pool: `<endpoint>/<pool>/.well-known/jwks.json` when the Cognito
+/// endpoint is overridden (moto serves it there), else under the classic issuer.
+pub fn jwks_url(region: &str, pool_id: &str, endpoint_override: Option<&str>) -> String {
+    match endpoint_override {
+        Some(endpoint) => format!("{}/{pool_id}/.well-known/jwks.json", endpoint.trim_end_matches('/')),
+        None => format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}/.well-known/jwks.json"),
+    }
+}
+
 /// A token whose signature and claims passed every check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedToken {
@@ -170,6 +179,17 @@ pub enum KeyError {
 /// Where verification gets keys: the JWKS cache in production, a fixed set in tests.
 pub trait KeySource {
     fn key(&self, kid: &str) -> impl Future<Output = Result<VerifyingKey, KeyError>> + Send;
+}
+
+/// A workflow-only deployment has no keys: an API event never gets this far there (the
+/// entry point refuses it), and if one did, it would fail closed.
+impl<K: KeySource + Sync> KeySource for Option<K> {
+    async fn key(&self, kid: &str) -> Result<VerifyingKey, KeyError> {
+        match self {
+            Some(keys) => keys.key(kid).await,
+            None => Err(KeyError::Unavailable("no JWKS on a workflow-only deployment".into())),
+        }
+    }
 }
 
 /// Verifies `raw` (already stripped of any `Bearer ` prefix by the caller) against `policy`

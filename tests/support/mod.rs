@@ -497,7 +497,7 @@ impl Invocation {
 impl Harness {
     pub async fn new(name: &str, endpoint: &str, config: Config) -> Self {
         let sdk = sdk_config(endpoint, &config).await;
-        let output = Output::buffer();
+        let output = admin_set_password::testing::buffer();
         let keys = config.token.as_ref().map(|token| {
             let cache = Arc::new(JwksCache::new(HttpJwksFetch::new(
                 token.jwks_url.clone(),
@@ -563,7 +563,7 @@ impl Harness {
                 }
             }
         }
-        let before = self.output.audit_lines().len();
+        let before = admin_set_password::testing::audit_lines(&self.output).len();
         let invocation = admin_set_password::Invocation {
             request_id: format!("lambda-{}", self.name),
             function_arn: format!("arn:aws:lambda:{REGION}:123456789012:function:admin-set-password"),
@@ -574,12 +574,12 @@ impl Harness {
             let _guard = tracing::subscriber::set_default(subscriber);
             self.app.handle(&event.to_string(), &invocation).await
         };
-        let audit_lines = self.output.audit_lines();
+        let audit_lines = admin_set_password::testing::audit_lines(&self.output);
         assert_eq!(
             audit_lines.len(),
             before + 1,
             "one audit line per invocation:\n{:?}",
-            self.output.lines()
+            admin_set_password::testing::lines(&self.output)
         );
         let invocation = Invocation {
             response,
@@ -612,7 +612,7 @@ impl Harness {
     /// for the run-wide scan.
     pub fn assert_no_secret_leaked(&self) {
         let logs = self.logs.contents();
-        let metrics = self.output.lines().concat();
+        let metrics = admin_set_password::testing::lines(&self.output).concat();
         for secret in &self.secrets_used {
             assert!(
                 !logs.contains(secret.as_str()),

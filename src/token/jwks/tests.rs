@@ -295,15 +295,3 @@ fn malformed_documents_are_refused() {
         assert!(err.contains(expected), "{body:?}: expected {expected:?} in {err:?}");
     }
 }
-
-#[test]
-fn jwks_url_follows_the_endpoint_override() {
-    assert_eq!(
-        jwks_url("eu-west-1", "eu-west-1_AbC", None),
-        "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC/.well-known/jwks.json"
-    );
-    assert_eq!(
-        jwks_url("us-east-1", "us-east-1_X", Some("http://127.0.0.1:5000/")),
-        "http://127.0.0.1:5000/us-east-1_X/.well-known/jwks.json"
-    );
-}

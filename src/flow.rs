@@ -1,0 +1,252 @@
+//! One invocation, top to bottom: prepare (parse the event for the configured entry points
+//! and validate the request: pure, no I/O) -> authenticate (API callers: their token, then the
+//! authorizer's claims against it; no Cognito call before that) -> the look-ups the policy
+//! needs, concurrently -> the policy's decision -> `AdminSetUserPassword` -> the optional
+//! sign-out -> the optional `Password Set` event. Each step returns a value; the whole ends in
+//! one `Ended`, from which the audit line, the metrics document and the response are each
+//! written once, before the Lambda deadline.
+
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use lambda_runtime::Diagnostic;
+use serde_json::Value;
+
+use crate::audit::{AuditRecord, PasswordSet};
+use crate::change_events::ChangeEvents;
+use crate::config::Config;
+use crate::directory::{Directory, SecretStore, UserStatus};
+use crate::error::{AppError, UpstreamKind};
+use crate::event::{ApiContext, EntryShape};
+use crate::metrics;
+use crate::output::Output;
+use crate::password::PasswordPolicy;
+use crate::policy::{self, Actor};
+use crate::request::{PasswordSource, SetPassword};
+use crate::response::{self, Success};
+use crate::token::{KeySource, VerifiedToken};
+use prepare::record_failure;
+use steps::lock;
+
+mod prepare;
+mod steps;
+
+pub use prepare::{prepare, Invocation, Prepared, DEADLINE_MARGIN};
+
+/// The function: configuration and the ports, built once at init.
+pub struct App<D, S, K, E> {
+    pub config: Config,
+    directory: D,
+    secrets: S,
+    keys: K,
+    /// Where `Password Set` events go (`EVENT_BUS_NAME`), if anywhere.
+    events: Option<E>,
+    /// The target pool's password policy, read once and kept for the life of the process.
+    pool_policy: OnceLock<PasswordPolicy>,
+    output: Output,
+}
+
+impl<D, S, K, E> App<D, S, K, E>
+where
+    D: Directory + Sync,
+    S: SecretStore + Sync,
+    K: KeySource + Sync,
+    E: ChangeEvents + Sync,
+{
+    pub fn new(config: Config, directory: D, secrets: S, keys: K, events: Option<E>, output: Output) -> Self {
+        Self {
+            config,
+            directory,
+            secrets,
+            keys,
+            events,
+            pool_policy: OnceLock::new(),
+            output,
+        }
+    }
+
+    /// Handles one raw event. API shapes always get `Ok(proxy response)`; direct invocations
+    /// get `Ok(output)` or `Err(Diagnostic)` with the error code as `errorType`.
+    pub async fn handle(&self, raw_event: &str, invocation: &Invocation) -> Result<Value, Diagnostic> {
+        let ended = self.invoke(raw_event, invocation).await;
+        ended.record.emit(&self.output);
+        self.output
+            .write_line(&ended.metrics_line(&self.config.metrics_namespace));
+        ended.response(self.config.cors_allow_origin.as_deref())
+    }
+
+    /// Prepares, then runs the rest until it ends or the deadline comes, whichever is first.
+    async fn invoke(&self, raw_event: &str, invocation: &Invocation) -> Ended {
+        let started = Instant::now();
+        let prepared = prepare(&self.config, raw_event, invocation);
+        let (shape, record) = (prepared.shape, &prepared.record);
+        let progress = Mutex::default();
+        let work = self.run(shape, prepared.api, prepared.command, record, &progress);
+        let result = match tokio::time::timeout(invocation.budget(), work).await {
+            Ok(result) => result,
+            Err(_) => abandoned_at_deadline(lock(&progress).password_set, record),
+        };
+        let progress = progress.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ended::new(shape, prepared.record, progress, result, started.elapsed())
+    }
+
+    /// Authenticates API callers, then executes. The token is verified before anything else
+    /// is said: an unauthenticated caller learns nothing about their request's validity.
+    async fn run(
+        &self,
+        shape: EntryShape,
+        api: Option<ApiContext>,
+        command: Result<SetPassword, AppError>,
+        asked: &AuditRecord,
+        progress: &Mutex<Progress>,
+    ) -> Result<Done, AppError> {
+        let actor = match (shape.is_api(), api) {
+            (false, _) => Actor::Workflow,
+            // An API-shaped event that could not be read: nothing to verify.
+            (true, None) => {
+                return Err(command
+                    .err()
+                    .unwrap_or_else(|| AppError::invalid("event", "unreadable")))
+            }
+            (true, Some(api)) => {
+                let token = self.authenticate(&api).await?;
+                lock(progress).caller = Some(token.clone());
+                policy::claims_agree(&token, api.claims.as_ref())?;
+                Actor::Admin(token)
+            }
+        };
+        let command = command?;
+        policy::refuse_self_reset(&actor, &command.username)?;
+        let target = command.username.as_str();
+        let generated = matches!(command.password, PasswordSource::Generate);
+
+        let (facts, pool_policy, password) = self.look_up(&actor, target, command.password).await;
+        if let Some(Ok(live)) = &facts.caller_groups {
+            lock(progress).live_groups = Some(live.clone());
+        }
+        policy::decide(&self.config, &actor, facts)?;
+        let password = self.password(password?, pool_policy.as_ref(), target)?;
+        self.set(target, &password, command.permanent, progress).await?;
+        let sign_out = match command.sign_out {
+            true => Some(self.sign_out(target).await),
+            false => None,
+        };
+        let signed_out = sign_out.as_ref().map(Result::is_ok);
+        let published = self.publish(&actor, command.reason, generated, signed_out, asked).await;
+        Ok(Done {
+            success: Success {
+                username: target.to_owned(),
+                user_status: UserStatus::after_set(command.permanent),
+                signed_out,
+                generated_password: generated.then_some(password),
+            },
+            sign_out_failure: sign_out.and_then(Result::err),
+            published,
+        })
+    }
+}
+
+/// What the work has established that work abandoned at the Lambda deadline must still
+/// report: who the caller is and whether the password changed. The steps note it as they go.
+#[derive(Debug, Default)]
+struct Progress {
+    pub caller: Option<VerifiedToken>,
+    /// The caller's live groups, when they were looked up.
+    pub live_groups: Option<Vec<String>>,
+    pub password_set: PasswordSet,
+}
+
+/// A password set, and what came after it.
+#[derive(Debug)]
+struct Done {
+    pub success: Success,
+    /// Why the asked-for sign-out did not happen: its error code and the log-only detail.
+    pub sign_out_failure: Option<(&'static str, String)>,
+    /// Whether the `Password Set` event reached the bus, when one is configured.
+    pub published: Option<Result<(), String>>,
+}
+
+/// The answer for work abandoned at the Lambda deadline, from how far it got: before the set
+/// a timeout, during it an unknown outcome, after it (in the sign-out) a success whose
+/// sign-out did not happen.
+fn abandoned_at_deadline(password_set: PasswordSet, asked: &AuditRecord) -> Result<Done, AppError> {
+    let detail = "abandoned at the Lambda deadline before Cognito answered".to_owned();
+    match password_set {
+        PasswordSet::No => Err(AppError::Upstream {
+            kind: UpstreamKind::Timeout,
+            detail,
+        }),
+        PasswordSet::Unknown => Err(AppError::SetOutcomeUnknown { detail }),
+        // A generated password is lost with the abandoned work: the admin must reset again.
+        PasswordSet::Yes => Ok(Done {
+            success: Success {
+                username: asked.target_username.clone().unwrap_or_default(),
+                user_status: UserStatus::after_set(asked.permanent.unwrap_or(false)),
+                signed_out: Some(false),
+                generated_password: None,
+            },
+            sign_out_failure: Some(("UpstreamError", format!("AdminUserGlobalSignOut: {detail}"))),
+            published: None,
+        }),
+    }
+}
+
+/// One invocation's outcome: the audit record written from everything it established, and
+/// the answer.
+struct Ended {
+    pub shape: EntryShape,
+    pub record: AuditRecord,
+    pub result: Result<Done, AppError>,
+}
+
+impl Ended {
+    fn new(
+        shape: EntryShape,
+        mut record: AuditRecord,
+        progress: Progress,
+        result: Result<Done, AppError>,
+        duration: Duration,
+    ) -> Self {
+        if let Some(token) = progress.caller {
+            record.actor_sub = Some(token.sub);
+            record.actor_username = Some(token.username);
+            record.actor_groups = Some(progress.live_groups.unwrap_or(token.groups).join(","));
+            record.claimed_username = None;
+        }
+        record.password_set = progress.password_set;
+        match &result {
+            Ok(done) => {
+                record.signed_out = done.success.signed_out;
+                if let Some((code, detail)) = &done.sign_out_failure {
+                    record.sign_out_error = Some(*code);
+                    record.detail = Some(detail.clone());
+                }
+                record.event_published = done.published.as_ref().map(Result::is_ok);
+                record.event_error = done.published.clone().and_then(Result::err);
+            }
+            Err(err) => record_failure(&mut record, err),
+        }
+        record.duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        Self { shape, record, result }
+    }
+
+    /// The EMF metrics document, as one line.
+    fn metrics_line(&self, namespace: &str) -> String {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let (r, publish_failed) = (&self.record, self.record.event_published == Some(false));
+        metrics::emf_document(namespace, r.outcome, self.shape, r.code, publish_failed, now_ms).to_string()
+    }
+
+    /// The answer in the caller's shape, with the request id the caller can quote.
+    fn response(&self, cors_allow_origin: Option<&str>) -> Result<Value, Diagnostic> {
+        let request_id = self
+            .record
+            .api_request_id
+            .as_ref()
+            .unwrap_or(&self.record.lambda_request_id);
+        let result = self.result.as_ref().map(|done| &done.success);
+        response::render(self.shape, result, request_id, cors_allow_origin)
+    }
+}
