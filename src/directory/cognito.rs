@@ -1,30 +1,19 @@
 //! The SDK adapters: `Directory` over the Cognito user-pool API and `SecretStore` over
 //! Secrets Manager. Only this file touches SDK types or the password's plaintext.
 
-use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserError;
-use aws_sdk_cognitoidentityprovider::operation::admin_list_groups_for_user::AdminListGroupsForUserError;
-use aws_sdk_cognitoidentityprovider::operation::admin_set_user_password::AdminSetUserPasswordError;
-use aws_sdk_cognitoidentityprovider::operation::admin_user_global_sign_out::AdminUserGlobalSignOutError;
-use aws_sdk_cognitoidentityprovider::operation::describe_user_pool::DescribeUserPoolError;
 use aws_sdk_cognitoidentityprovider::types::UserStatusType;
 use aws_sdk_cognitoidentityprovider::Client as CognitoClient;
-use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use aws_sdk_secretsmanager::Client as SecretsClient;
-use aws_smithy_runtime_api::http::Response as HttpResponse;
 use std::sync::Arc;
 
-use super::{Directory, SecretStore, UserRecord, UserStatus};
-use crate::error::{sanitise_message, AppError, UpstreamKind};
-use crate::password::PasswordPolicy;
-use crate::request::Password;
-use crate::upstream::{map_sdk_error, unmodelled_service_error};
-
-mod sdk_errors;
-use sdk_errors::{
+use super::sdk_errors::{
     admin_get_user_error, admin_list_groups_for_user_error, admin_set_user_password_error,
     admin_user_global_sign_out_error, describe_user_pool_error, get_secret_value_error,
 };
+use super::{Directory, SecretStore, UserRecord, UserStatus};
+use crate::error::AppError;
+use crate::password::PasswordPolicy;
+use crate::request::Password;
 
 /// Pages of `AdminListGroupsForUser` read before giving up (60 groups a page).
 const MAX_GROUP_PAGES: usize = 10;

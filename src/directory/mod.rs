@@ -11,6 +11,7 @@ use crate::request::Password;
 pub mod cognito;
 #[cfg(test)]
 pub mod memory;
+mod sdk_errors;
 
 /// Every IAM action the API entry point's code can call: the caller's and the target's
 /// look-ups, the set, the sign-out, the policy read, the change event. The template grants

@@ -7,7 +7,17 @@
 //! closes that gap: it reads the enums from the SDK sources in Cargo.lock and fails until each
 //! variant is named in this file and in docs/errors.md.
 
-use super::*;
+use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserError;
+use aws_sdk_cognitoidentityprovider::operation::admin_list_groups_for_user::AdminListGroupsForUserError;
+use aws_sdk_cognitoidentityprovider::operation::admin_set_user_password::AdminSetUserPasswordError;
+use aws_sdk_cognitoidentityprovider::operation::admin_user_global_sign_out::AdminUserGlobalSignOutError;
+use aws_sdk_cognitoidentityprovider::operation::describe_user_pool::DescribeUserPoolError;
+use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+
+use crate::error::{sanitise_message, AppError, UpstreamKind};
+use crate::upstream::{map_sdk_error, unmodelled_service_error};
 
 /// The function's role or its pool/secret settings are wrong; only the operator can fix it.
 fn configuration(detail: String) -> AppError {
@@ -162,7 +172,7 @@ mod tests {
     use aws_smithy_types::error::ErrorMetadata;
 
     const MESSAGE: &str = "injected\r\nmessage";
-    const DOCS: &str = include_str!("../../../docs/errors.md");
+    const DOCS: &str = include_str!("../../docs/errors.md");
 
     fn meta(code: &str) -> ErrorMetadata {
         ErrorMetadata::builder().code(code).message(MESSAGE).build()
