@@ -36,13 +36,14 @@ pub mod upstream;
 
 pub use audit::{AuditRecord, Outcome, PasswordSet, AUDIT_EVENT};
 pub use config::{Config, ConfigError};
-pub use directory::cognito::{CognitoDirectory, SecretsManagerStore};
+pub use directory::cognito::CognitoDirectory;
+pub use directory::secrets_manager::SecretsManagerStore;
 pub use directory::{Directory, SecretStore, IAM_ACTIONS_API, IAM_ACTIONS_WORKFLOW};
 pub use error::AppError;
 pub use output::Output;
 
-use change_events::{ChangeEvents, Initiator, PasswordSetEvent, RequestIds};
-use directory::UserStatus;
+use change_events::{Initiator, PasswordSetEvent, RequestIds};
+use directory::{ChangeEvents, UserStatus};
 use error::UpstreamKind;
 use event::{ApiContext, EntryShape, ParsedEvent, RequestInput};
 use password::PasswordPolicy;

@@ -1,13 +1,10 @@
-//! What each SDK operation's failure means for the caller: one function per operation, each a
-//! `match` that names every modelled error of that operation. docs/errors.md has the same
-//! decisions as a table.
-//!
-//! The SDK marks its error enums `#[non_exhaustive]`, so stable Rust insists on a wildcard arm
-//! and cannot reject a variant a newer SDK adds. `tests::every_sdk_variant_is_decided_here_and_in_the_docs`
-//! closes that gap: it reads the enums from the SDK sources in Cargo.lock and fails until each
-//! variant is named in this file and in docs/errors.md.
+//! What an SDK failure means for the caller. The failures every operation shares (no answer,
+//! no connection, an unreadable answer) are decided once, in `map_sdk_error`; each operation's
+//! modelled errors by its own function, a `match` that names every variant of the operation's
+//! error enum. docs/errors.md has the same decisions as a table, and `tests` holds the two to
+//! each other and to the SDK's variants.
 
-use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserError;
 use aws_sdk_cognitoidentityprovider::operation::admin_list_groups_for_user::AdminListGroupsForUserError;
 use aws_sdk_cognitoidentityprovider::operation::admin_set_user_password::AdminSetUserPasswordError;
@@ -17,7 +14,73 @@ use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 use crate::error::{sanitise_message, AppError, UpstreamKind};
-use crate::upstream::{map_sdk_error, unmodelled_service_error};
+
+#[cfg(test)]
+mod tests;
+
+/// Maps an SDK failure of `operation`. The operation's own `match` (in the adapter) decides
+/// its modelled service errors; the failures every operation shares (no answer, no
+/// connection, an unreadable answer, a request we could not build) are decided here, once.
+/// `service` gets the modelled error, the HTTP status it came with, and the log-only detail.
+pub(crate) fn map_sdk_error<E>(
+    operation: &'static str,
+    err: SdkError<E, HttpResponse>,
+    service: impl FnOnce(&E, u16, String) -> AppError,
+) -> AppError
+where
+    E: std::error::Error + 'static,
+{
+    let detail = format!("{operation}: {}", DisplayErrorContext(&err));
+    let upstream = |kind| AppError::Upstream {
+        kind,
+        detail: detail.clone(),
+    };
+    match &err {
+        SdkError::ServiceError(context) => service(context.err(), context.raw().status().as_u16(), detail),
+        // The operation (or attempt) timeout fired: the request may have reached Cognito.
+        SdkError::TimeoutError(_) => upstream(UpstreamKind::Timeout),
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => upstream(UpstreamKind::Timeout),
+        // Connection refused or reset, DNS failure: the service could not be reached.
+        SdkError::DispatchFailure(failure) if failure.is_io() => upstream(UpstreamKind::Unreachable),
+        // The HTTP client refused the request we built: our bug, not the service's.
+        SdkError::DispatchFailure(failure) if failure.is_user() => AppError::Internal { detail },
+        // Any other transport failure (TLS, a closed connection) is the far side's fault.
+        SdkError::DispatchFailure(_) => upstream(UpstreamKind::Fault),
+        // An answer the SDK could not read: the service (or something in between) misbehaved.
+        SdkError::ResponseError(_) => upstream(UpstreamKind::Fault),
+        // The SDK could not build the request (a required field missing): our bug.
+        SdkError::ConstructionFailure(_) => AppError::Internal { detail },
+        // `SdkError` is `#[non_exhaustive]`: a kind a newer SDK adds is unforeseen until decided.
+        _ => AppError::Internal { detail },
+    }
+}
+
+/// A service error the operation's model does not list (the SDK's `Unhandled` variant):
+/// errors every AWS JSON endpoint can return before the operation runs (IAM, signing,
+/// throttling at the front door), decided by their documented codes. docs/errors.md.
+pub(crate) fn unmodelled_service_error(code: Option<&str>, status: u16, detail: String) -> AppError {
+    match code {
+        Some(
+            "AccessDeniedException"
+            | "AccessDenied"
+            | "UnrecognizedClientException"
+            | "InvalidClientTokenId"
+            | "InvalidSignatureException"
+            | "SignatureDoesNotMatch"
+            | "IncompleteSignature"
+            | "MissingAuthenticationTokenException"
+            | "ExpiredTokenException"
+            // A web ACL (WAF) on the pool refused the call.
+            | "ForbiddenException",
+        ) => AppError::Configuration { detail },
+        Some("ThrottlingException" | "LimitExceededException" | "RequestLimitExceeded") => AppError::TooManyRequests,
+        _ if status >= 500 => AppError::Upstream {
+            kind: UpstreamKind::Fault,
+            detail,
+        },
+        _ => AppError::Internal { detail },
+    }
+}
 
 /// The function's role or its pool/secret settings are wrong; only the operator can fix it.
 fn configuration(detail: String) -> AppError {
@@ -40,13 +103,14 @@ fn caller_message(message: Option<&str>, fallback: &str) -> String {
     }
 }
 
-/// A variant a newer SDK added that no arm names yet (the wildcard the compiler demands).
-/// Decided like an unmodelled code until someone names it; the variant test fails meanwhile.
+/// A variant a newer SDK added that no arm names yet (the wildcard the compiler demands for a
+/// `#[non_exhaustive]` enum). Decided like an unmodelled code until someone names it; the
+/// completeness test fails meanwhile.
 fn undecided(code: Option<&str>, status: u16, detail: String) -> AppError {
     unmodelled_service_error(code, status, detail)
 }
 
-pub(super) fn admin_set_user_password_error(err: SdkError<AdminSetUserPasswordError, HttpResponse>) -> AppError {
+pub(crate) fn admin_set_user_password_error(err: SdkError<AdminSetUserPasswordError, HttpResponse>) -> AppError {
     use AdminSetUserPasswordError as E;
     map_sdk_error("AdminSetUserPassword", err, |e, status, detail| match e {
         E::InternalErrorException(_) => fault(detail),
@@ -70,7 +134,7 @@ pub(super) fn admin_set_user_password_error(err: SdkError<AdminSetUserPasswordEr
     })
 }
 
-pub(super) fn admin_get_user_error(err: SdkError<AdminGetUserError, HttpResponse>) -> AppError {
+pub(crate) fn admin_get_user_error(err: SdkError<AdminGetUserError, HttpResponse>) -> AppError {
     use AdminGetUserError as E;
     map_sdk_error("AdminGetUser", err, |e, status, detail| match e {
         E::InternalErrorException(_) => fault(detail),
@@ -87,7 +151,7 @@ pub(super) fn admin_get_user_error(err: SdkError<AdminGetUserError, HttpResponse
     })
 }
 
-pub(super) fn admin_list_groups_for_user_error(err: SdkError<AdminListGroupsForUserError, HttpResponse>) -> AppError {
+pub(crate) fn admin_list_groups_for_user_error(err: SdkError<AdminListGroupsForUserError, HttpResponse>) -> AppError {
     use AdminListGroupsForUserError as E;
     map_sdk_error("AdminListGroupsForUser", err, |e, status, detail| match e {
         E::InternalErrorException(_) => fault(detail),
@@ -106,7 +170,7 @@ pub(super) fn admin_list_groups_for_user_error(err: SdkError<AdminListGroupsForU
     })
 }
 
-pub(super) fn admin_user_global_sign_out_error(err: SdkError<AdminUserGlobalSignOutError, HttpResponse>) -> AppError {
+pub(crate) fn admin_user_global_sign_out_error(err: SdkError<AdminUserGlobalSignOutError, HttpResponse>) -> AppError {
     use AdminUserGlobalSignOutError as E;
     map_sdk_error("AdminUserGlobalSignOut", err, |e, status, detail| match e {
         E::InternalErrorException(_) => fault(detail),
@@ -124,7 +188,7 @@ pub(super) fn admin_user_global_sign_out_error(err: SdkError<AdminUserGlobalSign
     })
 }
 
-pub(super) fn describe_user_pool_error(err: SdkError<DescribeUserPoolError, HttpResponse>) -> AppError {
+pub(crate) fn describe_user_pool_error(err: SdkError<DescribeUserPoolError, HttpResponse>) -> AppError {
     use DescribeUserPoolError as E;
     map_sdk_error("DescribeUserPool", err, |e, status, detail| match e {
         E::InternalErrorException(_) => fault(detail),
@@ -146,7 +210,7 @@ pub(super) fn describe_user_pool_error(err: SdkError<DescribeUserPoolError, Http
 /// No oracle: whether the named secret is missing, deleted, disabled or encrypted with a key we
 /// may not use, the caller gets the same `SecretUnusable` answer; the reason is in the log.
 /// Only a failure no caller can cause (our role may not read the prefix) pages the operator.
-pub(super) fn get_secret_value_error(err: SdkError<GetSecretValueError, HttpResponse>) -> AppError {
+pub(crate) fn get_secret_value_error(err: SdkError<GetSecretValueError, HttpResponse>) -> AppError {
     use GetSecretValueError as E;
     map_sdk_error("GetSecretValue", err, |e, status, detail| match e {
         E::DecryptionFailure(_) => AppError::SecretUnusable { detail },
@@ -161,594 +225,4 @@ pub(super) fn get_secret_value_error(err: SdkError<GetSecretValueError, HttpResp
         E::Unhandled(_) => unmodelled_service_error(e.code(), status, detail),
         _ => undecided(e.code(), status, detail),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use aws_sdk_cognitoidentityprovider::types::error as cip;
-    use aws_sdk_secretsmanager::types::error as sm;
-    use aws_smithy_types::body::SdkBody;
-    use aws_smithy_types::error::ErrorMetadata;
-
-    const MESSAGE: &str = "injected\r\nmessage";
-    const DOCS: &str = include_str!("../../docs/errors.md");
-
-    fn meta(code: &str) -> ErrorMetadata {
-        ErrorMetadata::builder().code(code).message(MESSAGE).build()
-    }
-
-    /// Wraps a modelled error as the SDK would after an HTTP 400 (500 for server faults).
-    fn service<E>(err: E, status: u16) -> SdkError<E, HttpResponse> {
-        SdkError::service_error(err, HttpResponse::new(status.try_into().unwrap(), SdkBody::from("{}")))
-    }
-
-    /// One row: the variant's name, the mapped error, and the expected code and status.
-    type Row = (&'static str, AppError, &'static str, u16);
-
-    /// Checks each row's code and status, and that docs/errors.md has the same row.
-    fn check(operation: &str, rows: Vec<Row>) {
-        for (variant, mapped, code, status) in rows {
-            if !variant.contains(' ') {
-                let row = format!("| `{operation}` | `{variant}` | `{code}` | {status} |");
-                assert!(DOCS.contains(&row), "docs/errors.md lacks the row starting {row:?}");
-            }
-            assert_eq!(
-                (mapped.code(), mapped.status()),
-                (code, status),
-                "{variant} became {mapped:?}"
-            );
-            if mapped.status() >= 500 {
-                assert!(
-                    mapped.detail().is_some_and(|d| d.contains("injected")),
-                    "{variant}: {mapped:?}"
-                );
-            }
-        }
-    }
-
-    macro_rules! modelled {
-        ($ty:ident) => {
-            cip::$ty::builder()
-                .message(MESSAGE)
-                .meta(meta(stringify!($ty)))
-                .build()
-        };
-    }
-
-    #[test]
-    fn admin_set_user_password_every_variant() {
-        use AdminSetUserPasswordError as E;
-        let map = |e: E, status| admin_set_user_password_error(service(e, status));
-        check(
-            "AdminSetUserPassword",
-            vec![
-                (
-                    "InternalErrorException",
-                    map(E::InternalErrorException(modelled!(InternalErrorException)), 500),
-                    "UpstreamError",
-                    502,
-                ),
-                (
-                    "InvalidParameterException",
-                    map(E::InvalidParameterException(modelled!(InvalidParameterException)), 400),
-                    "InvalidParameter",
-                    400,
-                ),
-                (
-                    "InvalidPasswordException",
-                    map(E::InvalidPasswordException(modelled!(InvalidPasswordException)), 400),
-                    "InvalidPassword",
-                    400,
-                ),
-                (
-                    "NotAuthorizedException",
-                    map(E::NotAuthorizedException(modelled!(NotAuthorizedException)), 400),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "OperationNotEnabledException",
-                    map(
-                        E::OperationNotEnabledException(modelled!(OperationNotEnabledException)),
-                        400,
-                    ),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "PasswordHistoryPolicyViolationException",
-                    map(
-                        E::PasswordHistoryPolicyViolationException(modelled!(PasswordHistoryPolicyViolationException)),
-                        400,
-                    ),
-                    "PasswordReused",
-                    400,
-                ),
-                (
-                    "ResourceNotFoundException",
-                    map(E::ResourceNotFoundException(modelled!(ResourceNotFoundException)), 400),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "TooManyRequestsException",
-                    map(E::TooManyRequestsException(modelled!(TooManyRequestsException)), 400),
-                    "TooManyRequests",
-                    429,
-                ),
-                (
-                    "UserNotFoundException",
-                    map(E::UserNotFoundException(modelled!(UserNotFoundException)), 400),
-                    "UserNotFound",
-                    404,
-                ),
-                (
-                    "Unhandled AccessDeniedException",
-                    map(E::generic(meta("AccessDeniedException")), 400),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "Unhandled without a code",
-                    map(E::unhandled("injected garbage"), 500),
-                    "UpstreamError",
-                    502,
-                ),
-            ],
-        );
-    }
-
-    #[test]
-    fn admin_get_user_every_variant() {
-        use AdminGetUserError as E;
-        let map = |e: E, status| admin_get_user_error(service(e, status));
-        check(
-            "AdminGetUser",
-            vec![
-                (
-                    "InternalErrorException",
-                    map(E::InternalErrorException(modelled!(InternalErrorException)), 500),
-                    "UpstreamError",
-                    502,
-                ),
-                (
-                    "InvalidParameterException",
-                    map(E::InvalidParameterException(modelled!(InvalidParameterException)), 400),
-                    "InvalidParameter",
-                    400,
-                ),
-                (
-                    "NotAuthorizedException",
-                    map(E::NotAuthorizedException(modelled!(NotAuthorizedException)), 400),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "OperationNotEnabledException",
-                    map(
-                        E::OperationNotEnabledException(modelled!(OperationNotEnabledException)),
-                        400,
-                    ),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "ResourceNotFoundException",
-                    map(E::ResourceNotFoundException(modelled!(ResourceNotFoundException)), 400),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "TooManyRequestsException",
-                    map(E::TooManyRequestsException(modelled!(TooManyRequestsException)), 400),
-                    "TooManyRequests",
-                    429,
-                ),
-                (
-                    "UserNotFoundException",
-                    map(E::UserNotFoundException(modelled!(UserNotFoundException)), 400),
-                    "UserNotFound",
-                    404,
-                ),
-                (
-                    "Unhandled ThrottlingException",
-                    map(E::generic(meta("ThrottlingException")), 400),
-                    "TooManyRequests",
-                    429,
-                ),
-                (
-                    "Unhandled unknown 4xx code",
-                    map(E::generic(meta("BrandNewException")), 400),
-                    "InternalError",
-                    500,
-                ),
-            ],
-        );
-    }
-
-    #[test]
-    fn admin_list_groups_for_user_every_variant() {
-        use AdminListGroupsForUserError as E;
-        let map = |e: E, status| admin_list_groups_for_user_error(service(e, status));
-        check(
-            "AdminListGroupsForUser",
-            vec![
-                (
-                    "InternalErrorException",
-                    map(E::InternalErrorException(modelled!(InternalErrorException)), 500),
-                    "UpstreamError",
-                    502,
-                ),
-                (
-                    "InvalidParameterException",
-                    map(E::InvalidParameterException(modelled!(InvalidParameterException)), 400),
-                    "InvalidParameter",
-                    400,
-                ),
-                (
-                    "NotAuthorizedException",
-                    map(E::NotAuthorizedException(modelled!(NotAuthorizedException)), 400),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "OperationNotEnabledException",
-                    map(
-                        E::OperationNotEnabledException(modelled!(OperationNotEnabledException)),
-                        400,
-                    ),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "ResourceNotFoundException",
-                    map(E::ResourceNotFoundException(modelled!(ResourceNotFoundException)), 400),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "TooManyRequestsException",
-                    map(E::TooManyRequestsException(modelled!(TooManyRequestsException)), 400),
-                    "TooManyRequests",
-                    429,
-                ),
-                (
-                    "UserNotFoundException",
-                    map(E::UserNotFoundException(modelled!(UserNotFoundException)), 400),
-                    "UserNotFound",
-                    404,
-                ),
-                (
-                    "Unhandled AccessDeniedException",
-                    map(E::generic(meta("AccessDeniedException")), 400),
-                    "ConfigurationError",
-                    500,
-                ),
-            ],
-        );
-    }
-
-    #[test]
-    fn admin_user_global_sign_out_every_variant() {
-        use AdminUserGlobalSignOutError as E;
-        let map = |e: E, status| admin_user_global_sign_out_error(service(e, status));
-        check(
-            "AdminUserGlobalSignOut",
-            vec![
-                (
-                    "InternalErrorException",
-                    map(E::InternalErrorException(modelled!(InternalErrorException)), 500),
-                    "UpstreamError",
-                    502,
-                ),
-                (
-                    "InvalidParameterException",
-                    map(E::InvalidParameterException(modelled!(InvalidParameterException)), 400),
-                    "InvalidParameter",
-                    400,
-                ),
-                (
-                    "NotAuthorizedException",
-                    map(E::NotAuthorizedException(modelled!(NotAuthorizedException)), 400),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "OperationNotEnabledException",
-                    map(
-                        E::OperationNotEnabledException(modelled!(OperationNotEnabledException)),
-                        400,
-                    ),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "ResourceNotFoundException",
-                    map(E::ResourceNotFoundException(modelled!(ResourceNotFoundException)), 400),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "TooManyRequestsException",
-                    map(E::TooManyRequestsException(modelled!(TooManyRequestsException)), 400),
-                    "TooManyRequests",
-                    429,
-                ),
-                (
-                    "UserNotFoundException",
-                    map(E::UserNotFoundException(modelled!(UserNotFoundException)), 400),
-                    "UserNotFound",
-                    404,
-                ),
-                (
-                    "Unhandled ServiceUnavailable",
-                    map(E::generic(meta("ServiceUnavailable")), 503),
-                    "UpstreamError",
-                    502,
-                ),
-            ],
-        );
-    }
-
-    #[test]
-    fn describe_user_pool_every_variant() {
-        use DescribeUserPoolError as E;
-        let map = |e: E, status| describe_user_pool_error(service(e, status));
-        check(
-            "DescribeUserPool",
-            vec![
-                (
-                    "InternalErrorException",
-                    map(E::InternalErrorException(modelled!(InternalErrorException)), 500),
-                    "UpstreamError",
-                    502,
-                ),
-                (
-                    "InvalidParameterException",
-                    map(E::InvalidParameterException(modelled!(InvalidParameterException)), 400),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "NotAuthorizedException",
-                    map(E::NotAuthorizedException(modelled!(NotAuthorizedException)), 400),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "OperationNotEnabledException",
-                    map(
-                        E::OperationNotEnabledException(modelled!(OperationNotEnabledException)),
-                        400,
-                    ),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "ResourceNotFoundException",
-                    map(E::ResourceNotFoundException(modelled!(ResourceNotFoundException)), 400),
-                    "ConfigurationError",
-                    500,
-                ),
-                (
-                    "TooManyRequestsException",
-                    map(E::TooManyRequestsException(modelled!(TooManyRequestsException)), 400),
-                    "TooManyRequests",
-                    429,
-                ),
-                (
-                    "UserPoolTaggingException",
-                    map(E::UserPoolTaggingException(modelled!(UserPoolTaggingException)), 400),
-                    "InternalError",
-                    500,
-                ),
-                (
-                    "Unhandled AccessDeniedException",
-                    map(E::generic(meta("AccessDeniedException")), 400),
-                    "ConfigurationError",
-                    500,
-                ),
-            ],
-        );
-    }
-
-    #[test]
-    fn get_secret_value_every_variant() {
-        use GetSecretValueError as E;
-        macro_rules! secret {
-            ($ty:ident) => {
-                sm::$ty::builder()
-                    .message(MESSAGE)
-                    .meta(meta(stringify!($ty)))
-                    .build()
-            };
-        }
-        let map = |e: E, status| get_secret_value_error(service(e, status));
-        let rows = vec![
-            (
-                "DecryptionFailure",
-                map(E::DecryptionFailure(secret!(DecryptionFailure)), 400),
-                "InvalidRequest",
-                400,
-            ),
-            (
-                "InternalServiceError",
-                map(E::InternalServiceError(secret!(InternalServiceError)), 500),
-                "UpstreamError",
-                502,
-            ),
-            (
-                "InvalidParameterException",
-                map(E::InvalidParameterException(secret!(InvalidParameterException)), 400),
-                "InvalidRequest",
-                400,
-            ),
-            (
-                "InvalidRequestException",
-                map(E::InvalidRequestException(secret!(InvalidRequestException)), 400),
-                "InvalidRequest",
-                400,
-            ),
-            (
-                "ResourceNotFoundException",
-                map(E::ResourceNotFoundException(secret!(ResourceNotFoundException)), 400),
-                "InvalidRequest",
-                400,
-            ),
-            (
-                "Unhandled AccessDeniedException",
-                map(E::generic(meta("AccessDeniedException")), 400),
-                "ConfigurationError",
-                500,
-            ),
-            (
-                "Unhandled ThrottlingException",
-                map(E::generic(meta("ThrottlingException")), 400),
-                "TooManyRequests",
-                429,
-            ),
-        ];
-        // No oracle: every caller-side failure reads the same, and the reason stays in the log.
-        for (variant, mapped, ..) in &rows {
-            if mapped.code() == "InvalidRequest" {
-                assert_eq!(
-                    mapped.to_string(),
-                    "passwordSecretId: the secret cannot be used",
-                    "{variant}"
-                );
-                assert!(
-                    mapped.detail().is_some_and(|d| d.contains(variant)),
-                    "{variant}: {mapped:?}"
-                );
-            }
-        }
-        check("GetSecretValue", rows);
-    }
-
-    /// The SDK's source of `crate_name` as Cargo.lock pins it: the registry's unpacked copy
-    /// under `CARGO_HOME` (which every build has), or a `vendor/` directory.
-    fn sdk_source(crate_name: &str) -> std::path::PathBuf {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap();
-        let version = lock
-            .split("[[package]]")
-            .find_map(|package| {
-                let mut lines = package.lines().map(str::trim);
-                lines.find(|l| *l == format!("name = \"{crate_name}\""))?;
-                lines.find_map(|l| l.strip_prefix("version = \"")?.strip_suffix('"'))
-            })
-            .unwrap_or_else(|| panic!("{crate_name} is not in Cargo.lock"));
-        let dir_name = format!("{crate_name}-{version}");
-        let cargo_home = std::env::var_os("CARGO_HOME")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| std::path::PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
-        let registries = std::fs::read_dir(cargo_home.join("registry/src"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|entry| entry.path().join(&dir_name));
-        registries
-            .chain([root.join("vendor").join(crate_name)])
-            .find(|dir| dir.is_dir())
-            .unwrap_or_else(|| panic!("the source of {dir_name} was not found under {}", cargo_home.display()))
-    }
-
-    /// Variant names of `pub enum {enum_name}` in the SDK's `src/operation/{module}.rs`.
-    fn sdk_variants(crate_name: &str, module: &str, enum_name: &str) -> Vec<String> {
-        let path = sdk_source(crate_name).join(format!("src/operation/{module}.rs"));
-        let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let start = format!("pub enum {enum_name} {{");
-        let body = source
-            .split_once(&start)
-            .and_then(|(_, rest)| rest.split_once("\n}"))
-            .unwrap_or_else(|| panic!("{} has no {start}", path.display()))
-            .0;
-        body.lines()
-            .filter_map(|line| line.strip_prefix("    ")?.split_once('(').map(|(name, _)| name))
-            .filter(|name| !name.is_empty() && name.chars().all(char::is_alphanumeric))
-            .map(str::to_owned)
-            .collect()
-    }
-
-    #[test]
-    fn every_sdk_variant_is_decided_here_and_in_the_docs() {
-        let this_file = include_str!("sdk_errors.rs");
-        let operations = [
-            (
-                "aws-sdk-cognitoidentityprovider",
-                "AdminSetUserPassword",
-                "admin_set_user_password",
-            ),
-            ("aws-sdk-cognitoidentityprovider", "AdminGetUser", "admin_get_user"),
-            (
-                "aws-sdk-cognitoidentityprovider",
-                "AdminListGroupsForUser",
-                "admin_list_groups_for_user",
-            ),
-            (
-                "aws-sdk-cognitoidentityprovider",
-                "AdminUserGlobalSignOut",
-                "admin_user_global_sign_out",
-            ),
-            (
-                "aws-sdk-cognitoidentityprovider",
-                "DescribeUserPool",
-                "describe_user_pool",
-            ),
-            ("aws-sdk-secretsmanager", "GetSecretValue", "get_secret_value"),
-        ];
-        for (crate_name, operation, module) in operations {
-            let variants = sdk_variants(crate_name, module, &format!("{operation}Error"));
-            assert!(
-                variants.contains(&"Unhandled".to_owned()),
-                "{operation}: parsed {variants:?}"
-            );
-            // The mapping function of this operation, up to the next one.
-            let function = this_file
-                .split(&format!("fn {module}_error("))
-                .nth(1)
-                .and_then(|rest| rest.split("\n}\n").next())
-                .unwrap();
-            let doc_rows: Vec<&str> = DOCS
-                .lines()
-                .filter(|line| line.starts_with(&format!("| `{operation}` | `")))
-                .collect();
-            for variant in &variants {
-                assert!(
-                    function.contains(&format!("E::{variant}(")),
-                    "{operation}Error::{variant} (in the SDK) has no arm in {module}_error"
-                );
-                assert!(
-                    doc_rows
-                        .iter()
-                        .any(|row| row.starts_with(&format!("| `{operation}` | `{variant}` |"))),
-                    "docs/errors.md has no row for {operation} {variant}"
-                );
-            }
-            assert_eq!(
-                doc_rows.len(),
-                variants.len(),
-                "docs/errors.md rows for {operation} vs the SDK's {variants:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn caller_facing_messages_are_sanitised() {
-        let err = admin_set_user_password_error(service(
-            AdminSetUserPasswordError::InvalidPasswordException(
-                cip::InvalidPasswordException::builder()
-                    .message("Password did not conform with policy:\n too short")
-                    .build(),
-            ),
-            400,
-        ));
-        assert_eq!(err.to_string(), "Password did not conform with policy: too short");
-        let err = admin_get_user_error(service(
-            AdminGetUserError::InvalidParameterException(cip::InvalidParameterException::builder().build()),
-            400,
-        ));
-        assert_eq!(err.to_string(), "invalid parameter");
-    }
 }
