@@ -1,17 +1,10 @@
-//! Change events: after every successful set, one event tells downstream systems that a
+//! The change event: after every successful set, one event tells downstream systems that a
 //! user's password changed (OWASP: notify the user; a team wires a rule to email them).
 //!
-//! `ChangeEvents` is the port, `EventBridgeChangeEvents` the adapter. The event type has no
-//! field that can hold a password, so publishing one cannot leak it. A failed publish is an
-//! `Err` with a detail string for the log; the handler decides that it does not fail the
-//! request. Measured at eeffe3a (x86_64 release profile): aws-sdk-eventbridge adds 141 kB to
-//! the binary and 47 kB to the deflated zip.
+//! What consumers rely on (source, detail-type, the detail's shape) is defined here, apart from
+//! the bus it travels on (`directory::eventbridge`). The event type has no field that can hold
+//! a password, so publishing one cannot leak it.
 
-use std::future::Future;
-
-use aws_sdk_eventbridge::error::DisplayErrorContext;
-use aws_sdk_eventbridge::operation::put_events::PutEventsOutput;
-use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use serde::Serialize;
 
 use crate::password::Reason;
@@ -20,12 +13,6 @@ use crate::password::Reason;
 pub const EVENT_SOURCE: &str = "admin-set-password";
 /// The event's `detail-type`.
 pub const DETAIL_TYPE: &str = "Password Set";
-
-/// Where change events go.
-pub trait ChangeEvents {
-    /// Publishes one event; `Err` carries a detail for the operator's log.
-    fn publish(&self, event: &PasswordSetEvent) -> impl Future<Output = Result<(), String>> + Send;
-}
 
 /// The event's `detail`: who set whose password, how and why. Absent values are `null`, so
 /// every event has the same shape for rules and consumers.
@@ -72,88 +59,6 @@ pub struct Actor {
 pub struct RequestIds {
     pub lambda: String,
     pub api: Option<String>,
-}
-
-/// Publishes to one EventBridge bus with `PutEvents`.
-#[derive(Debug, Clone)]
-pub struct EventBridgeChangeEvents {
-    client: aws_sdk_eventbridge::Client,
-    bus_name: String,
-}
-
-impl EventBridgeChangeEvents {
-    /// `bus_name` is the bus name or ARN (`EVENT_BUS_NAME`).
-    pub fn new(client: aws_sdk_eventbridge::Client, bus_name: impl Into<String>) -> Self {
-        Self {
-            client,
-            bus_name: bus_name.into(),
-        }
-    }
-
-    pub fn bus_name(&self) -> &str {
-        &self.bus_name
-    }
-}
-
-impl ChangeEvents for EventBridgeChangeEvents {
-    async fn publish(&self, event: &PasswordSetEvent) -> Result<(), String> {
-        let detail = serde_json::to_string(event).map_err(|e| format!("PutEvents: serialising the event: {e}"))?;
-        let entry = PutEventsRequestEntry::builder()
-            .event_bus_name(&self.bus_name)
-            .source(EVENT_SOURCE)
-            .detail_type(DETAIL_TYPE)
-            .detail(detail)
-            .build();
-        let output = self
-            .client
-            .put_events()
-            .entries(entry)
-            .send()
-            .await
-            .map_err(|e| format!("PutEvents: {}", DisplayErrorContext(&e)))?;
-        refusal(&output).map_or(Ok(()), Err)
-    }
-}
-
-/// PutEvents answers 200 even when it refused the entry: the refusal is per entry, counted in
-/// `FailedEntryCount`, with the reason on the entry.
-fn refusal(output: &PutEventsOutput) -> Option<String> {
-    if output.failed_entry_count() == 0 {
-        return None;
-    }
-    let refused = output.entries().iter().find(|e| e.error_code().is_some());
-    Some(format!(
-        "PutEvents: {} entry refused: {}: {}",
-        output.failed_entry_count(),
-        refused.and_then(|e| e.error_code()).unwrap_or("unknown"),
-        refused.and_then(|e| e.error_message()).unwrap_or("no message"),
-    ))
-}
-
-/// The in-memory twin for handler tests: records what was published, or fails every publish.
-#[cfg(test)]
-#[derive(Debug, Default)]
-pub struct MemoryChangeEvents {
-    pub published: std::sync::Mutex<Vec<PasswordSetEvent>>,
-    pub fail_with: Option<String>,
-}
-
-#[cfg(test)]
-impl<T: ChangeEvents + Sync + Send> ChangeEvents for std::sync::Arc<T> {
-    async fn publish(&self, event: &PasswordSetEvent) -> Result<(), String> {
-        T::publish(self, event).await
-    }
-}
-
-#[cfg(test)]
-impl ChangeEvents for MemoryChangeEvents {
-    async fn publish(&self, event: &PasswordSetEvent) -> Result<(), String> {
-        if let Some(detail) = &self.fail_with {
-            return Err(detail.clone());
-        }
-        self.published.lock().unwrap().push(event.clone());
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -227,46 +132,5 @@ mod tests {
         })
         .unwrap();
         assert_eq!(anonymous["requestedBy"], serde_json::Value::Null);
-    }
-
-    #[test]
-    fn a_refused_entry_is_a_failure_even_though_the_call_succeeded() {
-        use aws_sdk_eventbridge::types::PutEventsResultEntry;
-        let accepted = PutEventsOutput::builder()
-            .failed_entry_count(0)
-            .entries(PutEventsResultEntry::builder().event_id("e-1").build())
-            .build();
-        assert_eq!(refusal(&accepted), None);
-        let refused = PutEventsOutput::builder()
-            .failed_entry_count(1)
-            .entries(
-                PutEventsResultEntry::builder()
-                    .error_code("InternalFailure")
-                    .error_message("try again")
-                    .build(),
-            )
-            .build();
-        assert_eq!(
-            refusal(&refused).as_deref(),
-            Some("PutEvents: 1 entry refused: InternalFailure: try again")
-        );
-        let bare = PutEventsOutput::builder().failed_entry_count(1).build();
-        assert_eq!(
-            refusal(&bare).as_deref(),
-            Some("PutEvents: 1 entry refused: unknown: no message")
-        );
-    }
-
-    #[tokio::test]
-    async fn the_memory_twin_records_or_fails() {
-        let events = MemoryChangeEvents::default();
-        events.publish(&admin_event()).await.unwrap();
-        assert_eq!(*events.published.lock().unwrap(), [admin_event()]);
-        let failing = MemoryChangeEvents {
-            fail_with: Some("bus unavailable".into()),
-            ..Default::default()
-        };
-        assert_eq!(failing.publish(&admin_event()).await, Err("bus unavailable".into()));
-        assert!(failing.published.lock().unwrap().is_empty());
     }
 }

@@ -13,8 +13,8 @@ use lambda_runtime::Diagnostic;
 use serde_json::Value;
 
 use crate::audit::{AuditRecord, PasswordSet};
-use crate::change_events::ChangeEvents;
 use crate::config::Config;
+use crate::directory::ChangeEvents;
 use crate::directory::{Directory, SecretStore, UserStatus};
 use crate::error::{AppError, UpstreamKind};
 use crate::event::{ApiContext, EntryShape};

@@ -26,7 +26,8 @@ pub mod upstream;
 
 pub use audit::{AuditRecord, Outcome, PasswordSet, AUDIT_EVENT};
 pub use config::{Config, ConfigError};
-pub use directory::cognito::{CognitoDirectory, SecretsManagerStore};
+pub use directory::cognito::CognitoDirectory;
+pub use directory::secrets_manager::SecretsManagerStore;
 pub use directory::{Directory, SecretStore, IAM_ACTIONS_API, IAM_ACTIONS_WORKFLOW};
 pub use error::AppError;
 pub use flow::{prepare, App, Invocation, Prepared, DEADLINE_MARGIN};

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use admin_set_password::change_events::EventBridgeChangeEvents;
+use admin_set_password::directory::eventbridge::EventBridgeChangeEvents;
 use admin_set_password::error::AppError;
 use admin_set_password::token::{HttpJwksFetch, JwksCache};
 use admin_set_password::{telemetry, App, CognitoDirectory, Config, Invocation, Output, SecretsManagerStore};

@@ -4,9 +4,9 @@
 
 mod support;
 
-use admin_set_password::change_events::{
-    Actor, ChangeEvents, EventBridgeChangeEvents, Initiator, PasswordSetEvent, RequestIds, DETAIL_TYPE, EVENT_SOURCE,
-};
+use admin_set_password::change_events::{Actor, Initiator, PasswordSetEvent, RequestIds, DETAIL_TYPE, EVENT_SOURCE};
+use admin_set_password::directory::eventbridge::EventBridgeChangeEvents;
+use admin_set_password::directory::ChangeEvents;
 use admin_set_password::password::Reason;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 

@@ -1,30 +1,17 @@
-//! The SDK adapters: `Directory` over the Cognito user-pool API and `SecretStore` over
-//! Secrets Manager. Only this file touches SDK types or the password's plaintext.
+//! `Directory` over the Cognito user-pool API, in the domain's types: the decisions never see
+//! the SDK's.
 
-use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserError;
-use aws_sdk_cognitoidentityprovider::operation::admin_list_groups_for_user::AdminListGroupsForUserError;
-use aws_sdk_cognitoidentityprovider::operation::admin_set_user_password::AdminSetUserPasswordError;
-use aws_sdk_cognitoidentityprovider::operation::admin_user_global_sign_out::AdminUserGlobalSignOutError;
-use aws_sdk_cognitoidentityprovider::operation::describe_user_pool::DescribeUserPoolError;
 use aws_sdk_cognitoidentityprovider::types::UserStatusType;
 use aws_sdk_cognitoidentityprovider::Client as CognitoClient;
-use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
-use aws_sdk_secretsmanager::Client as SecretsClient;
-use aws_smithy_runtime_api::http::Response as HttpResponse;
-use std::sync::Arc;
 
-use super::{Directory, SecretStore, UserRecord, UserStatus};
-use crate::error::{sanitise_message, AppError, UpstreamKind};
+use super::sdk_errors::{
+    admin_get_user_error, admin_list_groups_for_user_error, admin_set_user_password_error,
+    admin_user_global_sign_out_error, describe_user_pool_error,
+};
+use super::{Directory, UserRecord, UserStatus};
+use crate::error::AppError;
 use crate::password::PasswordPolicy;
 use crate::request::Password;
-use crate::upstream::{map_sdk_error, unmodelled_service_error};
-
-mod sdk_errors;
-use sdk_errors::{
-    admin_get_user_error, admin_list_groups_for_user_error, admin_set_user_password_error,
-    admin_user_global_sign_out_error, describe_user_pool_error, get_secret_value_error,
-};
 
 /// Pages of `AdminListGroupsForUser` read before giving up (60 groups a page).
 const MAX_GROUP_PAGES: usize = 10;
@@ -158,97 +145,5 @@ impl Directory for CognitoDirectory {
             .await
             .map(drop)
             .map_err(admin_user_global_sign_out_error)
-    }
-}
-
-/// Secrets Manager through the function's execution role.
-#[derive(Clone)]
-pub struct SecretsManagerStore {
-    client: Arc<std::sync::OnceLock<SecretsClient>>,
-    build: Arc<dyn Fn() -> SecretsClient + Send + Sync>,
-}
-
-impl std::fmt::Debug for SecretsManagerStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecretsManagerStore")
-            .field("built", &self.client.get().is_some())
-            .finish()
-    }
-}
-
-impl SecretsManagerStore {
-    pub fn new(client: SecretsClient) -> Self {
-        // An SDK client is an `Arc` inside: the clone is the same client.
-        Self::lazy(move || client.clone())
-    }
-
-    /// The client is built by `build` when the first `passwordSecretId` arrives. Most cold
-    /// starts never read a secret (every API request, workflows with literal passwords), and
-    /// building an SDK client is not free: its runtime plugins, and the endpoint partitions
-    /// parsed from JSON once per SDK crate (docs/performance.md, "Levers").
-    pub fn lazy(build: impl Fn() -> SecretsClient + Send + Sync + 'static) -> Self {
-        Self {
-            client: Arc::new(std::sync::OnceLock::new()),
-            build: Arc::new(build),
-        }
-    }
-
-    fn client(&self) -> &SecretsClient {
-        self.client.get_or_init(|| (self.build)())
-    }
-}
-
-impl SecretStore for SecretsManagerStore {
-    async fn password(&self, secret_id: &str) -> Result<Password, AppError> {
-        let output = self
-            .client()
-            .get_secret_value()
-            .secret_id(secret_id)
-            .send()
-            .await
-            .map_err(get_secret_value_error)?;
-        let text = output
-            .secret_string()
-            .ok_or_else(|| AppError::invalid("passwordSecretId", "the secret has no SecretString"))?;
-        password_from_secret_string(text.to_owned())
-    }
-}
-
-/// A secret holds either the bare password or a JSON object with a `password` key
-/// (the shape the console's "key/value" editor writes).
-fn password_from_secret_string(text: String) -> Result<Password, AppError> {
-    let field = "passwordSecretId";
-    if !text.trim_start().starts_with('{') {
-        return Password::parse(text, field);
-    }
-    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return Err(AppError::invalid(
-            field,
-            "the secret is neither a password nor a JSON object",
-        ));
-    };
-    // Zero the raw JSON (it holds the password) instead of leaving it to the allocator.
-    drop(secrecy::SecretString::from(text));
-    match object.remove("password") {
-        Some(serde_json::Value::String(password)) => Password::parse(password, field),
-        _ => Err(AppError::invalid(
-            field,
-            "the secret's JSON has no string \"password\" key",
-        )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secret_strings_hold_a_bare_password_or_a_json_password_key() {
-        assert!(password_from_secret_string("Bare-Passw0rd".into()).is_ok());
-        assert!(password_from_secret_string(r#"{"password":"Json-Passw0rd","note":"x"}"#.into()).is_ok());
-        for bad in [r#"{"pass":"x"}"#, r#"{"password":1}"#, "{not json", "short"] {
-            let err = password_from_secret_string(bad.into()).unwrap_err();
-            assert!(err.to_string().starts_with("passwordSecretId: "), "{bad}: {err}");
-        }
     }
 }

@@ -1,10 +1,12 @@
-//! An in-memory twin of the user pool for unit tests of the handler's decisions: users with a
-//! status, a `sub` and groups; every call recorded; any operation can be made to fail.
+//! In-memory twins of the ports for unit tests of the handler's decisions: a user pool (users
+//! with a status, a `sub` and groups; every call recorded; any operation can be made to fail),
+//! a secret store and an event bus.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use super::{Directory, SecretStore, UserRecord, UserStatus};
+use super::{ChangeEvents, Directory, SecretStore, UserRecord, UserStatus};
+use crate::change_events::PasswordSetEvent;
 use crate::error::AppError;
 use crate::password::PasswordPolicy;
 use crate::request::Password;
@@ -168,5 +170,28 @@ impl SecretStore for MemorySecrets {
                 detail: format!("GetSecretValue: ResourceNotFoundException ({secret_id})"),
             }),
         }
+    }
+}
+
+/// The in-memory twin for handler tests: records what was published, or fails every publish.
+#[derive(Debug, Default)]
+pub struct MemoryChangeEvents {
+    pub published: Mutex<Vec<PasswordSetEvent>>,
+    pub fail_with: Option<String>,
+}
+
+impl<T: ChangeEvents + Sync + Send> ChangeEvents for Arc<T> {
+    async fn publish(&self, event: &PasswordSetEvent) -> Result<(), String> {
+        T::publish(self, event).await
+    }
+}
+
+impl ChangeEvents for MemoryChangeEvents {
+    async fn publish(&self, event: &PasswordSetEvent) -> Result<(), String> {
+        if let Some(detail) = &self.fail_with {
+            return Err(detail.clone());
+        }
+        self.published.lock().unwrap().push(event.clone());
+        Ok(())
     }
 }

@@ -1,16 +1,21 @@
-//! The Cognito port: the few user-pool operations the function needs, in domain types, so
-//! the decision logic never sees the SDK. `cognito` is the real adapter; `memory` the twin
-//! the unit tests use.
+//! The ports to AWS: the few operations the function needs, in domain types, so the decision
+//! logic never sees an SDK. Each port's adapter has its own file (`cognito`, `secrets_manager`,
+//! `eventbridge`), `sdk_errors` turns their SDK failures into `AppError`s, and `memory` holds
+//! the twins the unit tests use.
 
 use std::future::Future;
 
+use crate::change_events::PasswordSetEvent;
 use crate::error::AppError;
 use crate::password::PasswordPolicy;
 use crate::request::Password;
 
 pub mod cognito;
+pub mod eventbridge;
 #[cfg(test)]
 pub mod memory;
+mod sdk_errors;
+pub mod secrets_manager;
 
 /// Every IAM action the API entry point's code can call: the caller's and the target's
 /// look-ups, the set, the sign-out, the policy read, the change event. The template grants
@@ -104,4 +109,10 @@ pub trait Directory {
 pub trait SecretStore {
     /// The secret's `SecretString`: the password itself, or JSON with a `password` key.
     fn password(&self, secret_id: &str) -> impl Future<Output = Result<Password, AppError>> + Send;
+}
+
+/// Where change events go.
+pub trait ChangeEvents {
+    /// Publishes one event; `Err` carries a detail for the operator's log.
+    fn publish(&self, event: &PasswordSetEvent) -> impl Future<Output = Result<(), String>> + Send;
 }

@@ -8,8 +8,7 @@ use serde_json::{json, Value};
 use super::{
     api_status_and_body, config, invocation, pool, run, run_all, run_with, sample_with, set_calls, SharedDirectory,
 };
-use crate::change_events::MemoryChangeEvents;
-use crate::directory::memory::{MemoryDirectory, MemorySecrets};
+use crate::directory::memory::{MemoryChangeEvents, MemoryDirectory, MemorySecrets};
 use crate::directory::UserStatus;
 use crate::error::AppError;
 use crate::password::{PasswordPolicy, Violation};

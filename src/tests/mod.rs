@@ -8,8 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{json, Value};
 
-use crate::change_events::MemoryChangeEvents;
-use crate::directory::memory::{Failure, MemoryDirectory, MemorySecrets};
+use crate::directory::memory::{Failure, MemoryChangeEvents, MemoryDirectory, MemorySecrets};
 use crate::directory::UserStatus;
 use crate::error::{AppError, UpstreamKind};
 use crate::testing::{self, authenticate, config, TestKeys, POOL};

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use admin_set_password::change_events::EventBridgeChangeEvents;
+use admin_set_password::directory::eventbridge::EventBridgeChangeEvents;
 use admin_set_password::telemetry::{self, CapturedLogs};
 use admin_set_password::token::{HttpJwksFetch, JwksCache};
 use admin_set_password::{App, CognitoDirectory, Config, Output, SecretsManagerStore};
