@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::groups::GroupSet;
+use crate::groups::{is_group_name, GroupSet};
 use crate::token::{jwks_url, ClientIds, TokenPolicy, TokenUse, MAX_LEEWAY};
 use crate::upstream::UpstreamSettings;
 
@@ -87,12 +87,20 @@ pub struct WorkflowSettings {
     pub literal_passwords: bool,
     /// Whether a secret must be named `PASSWORD_SECRET_PREFIX` + the target's username.
     pub secret_per_user: bool,
+    /// Group a target must be a member of (`WORKFLOW_TARGET_GROUP`; `None`: no such rule).
+    /// Provisioning adds new users to it and the API never does, so a user an admin reset
+    /// is in the right status but not marked for onboarding.
+    pub target_group: Option<String>,
 }
 
 /// Everything the function needs to know, validated.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub entry_points: EntryPoints,
+    /// The only qualifier of the invoked function ARN that may be answered (`REQUIRED_ALIAS`):
+    /// a numbered version or `$LATEST` keeps whatever settings and resource policy it was
+    /// published with. `None`: any (local runs).
+    pub required_alias: Option<String>,
     /// Pool whose users' passwords are set.
     pub user_pool_id: String,
     /// Pool the admins live in: their live groups and status are read there, and their
@@ -141,6 +149,16 @@ impl Config {
         };
 
         let on_lambda = get("AWS_LAMBDA_FUNCTION_NAME").is_some();
+        let required_alias = match get("REQUIRED_ALIAS") {
+            Some(alias) if is_alias_name(&alias) => Some(alias),
+            Some(_) => {
+                return Err(invalid(
+                    "REQUIRED_ALIAS",
+                    "must be a Lambda alias name: 1-128 letters, digits, - and _, not only digits",
+                ))
+            }
+            None => None,
+        };
         let entry_points = match get("ENTRY_POINTS") {
             Some(list) => entry_points(&list)?,
             None if on_lambda => return Err(ConfigError::Missing("ENTRY_POINTS")),
@@ -225,6 +243,16 @@ impl Config {
             target_statuses: target_statuses(get("WORKFLOW_TARGET_STATUSES"))?,
             literal_passwords: flag(&get, "WORKFLOW_LITERAL_PASSWORDS", false)?,
             secret_per_user: flag(&get, "PASSWORD_SECRET_PER_USER", true)?,
+            target_group: match get("WORKFLOW_TARGET_GROUP") {
+                Some(name) if is_group_name(&name) => Some(name),
+                Some(_) => {
+                    return Err(invalid(
+                        "WORKFLOW_TARGET_GROUP",
+                        "must be one group name (no spaces or commas)",
+                    ))
+                }
+                None => None,
+            },
         };
 
         let cors_allow_origin = match get("CORS_ALLOW_ORIGIN") {
@@ -293,6 +321,7 @@ impl Config {
 
         Ok(Self {
             entry_points,
+            required_alias,
             user_pool_id,
             admin_user_pool_id,
             admin_groups,
@@ -443,6 +472,14 @@ fn pool_region(pool_id: &str) -> Result<&str, String> {
     }
 }
 
+/// Lambda's alias name rule (`(?!^[0-9]+$)([a-zA-Z0-9-_]+)`, 1-128 characters): all digits
+/// would name a version, and `$LATEST` is not an alias.
+fn is_alias_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !name.chars().all(|c| c.is_ascii_digit())
+}
+
 /// Characters Secrets Manager allows in a secret name.
 fn is_secret_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "/_+=.@-".contains(c)
@@ -544,13 +581,15 @@ mod tests {
             WorkflowSettings {
                 target_statuses: Some(vec!["FORCE_CHANGE_PASSWORD".into()]),
                 literal_passwords: false,
-                secret_per_user: true
+                secret_per_user: true,
+                target_group: None,
             }
         );
         assert_eq!(c.upstream.operation_timeout, Duration::from_secs(4));
         assert_eq!(c.metrics_namespace, "AdminSetPassword");
         assert!(!c.upstream.warmup, "warm-up is opt-in (docs/performance.md)");
         assert!(c.password_blocklist && !c.require_reason && c.event_bus_name.is_none());
+        assert_eq!(c.required_alias, None, "local runs answer on any qualifier");
     }
 
     #[test]
@@ -656,6 +695,12 @@ mod tests {
             ("PASSWORD_BLOCKLIST", "off"),
             ("REQUIRE_REASON", "1"),
             ("EVENT_BUS_NAME", "bus with spaces"),
+            ("REQUIRED_ALIAS", "7"),
+            ("REQUIRED_ALIAS", "$LATEST"),
+            ("REQUIRED_ALIAS", "live:7"),
+            ("REQUIRED_ALIAS", "a.b"),
+            ("WORKFLOW_TARGET_GROUP", "a,b"),
+            ("WORKFLOW_TARGET_GROUP", "onboarding pending"),
         ];
         for (var, value) in cases {
             match config(&with(&[(var, value)])) {
@@ -681,6 +726,46 @@ mod tests {
         );
         let c = config(&with(&[("WORKFLOW_TARGET_STATUSES", "*")])).unwrap();
         assert_eq!(c.workflow.target_statuses, None);
+    }
+
+    #[test]
+    fn the_required_alias_is_a_lambda_alias_name() {
+        let alias_config = |alias: &str| {
+            let mut vars: Vec<(&str, &str)> = BASE.to_vec();
+            vars.push(("REQUIRED_ALIAS", alias));
+            config(&vars)
+        };
+        let longest = "a".repeat(128);
+        for alias in ["live", "Live_2", "blue-green", "7a", longest.as_str()] {
+            assert_eq!(alias_config(alias).unwrap().required_alias.as_deref(), Some(alias));
+        }
+        let too_long = "a".repeat(129);
+        for alias in ["007", "$LATEST", "li ve", "live/1", too_long.as_str()] {
+            assert!(
+                matches!(
+                    alias_config(alias),
+                    Err(ConfigError::Invalid {
+                        var: "REQUIRED_ALIAS",
+                        ..
+                    })
+                ),
+                "{alias}"
+            );
+        }
+        assert_eq!(alias_config(" ").unwrap().required_alias, None, "empty is unset");
+    }
+
+    #[test]
+    fn the_workflow_target_group_is_one_group_name() {
+        let c = config(&with(&[("WORKFLOW_TARGET_GROUP", " onboarding-pending ")])).unwrap();
+        assert_eq!(c.workflow.target_group.as_deref(), Some("onboarding-pending"));
+        assert_eq!(
+            config(&with(&[("WORKFLOW_TARGET_GROUP", "")]))
+                .unwrap()
+                .workflow
+                .target_group,
+            None
+        );
     }
 
     #[test]

@@ -3,13 +3,15 @@
 //! results, may it go ahead (`decide`). `decide` owns every rule, the order they apply in
 //! ("settle the caller before saying anything about the target") and the remaps ("caller not
 //! found" is `Forbidden`, not `UserNotFound`). The handler only runs I/O between the two.
+//! The rules that need no look-up (`require_alias`, `claims_agree`, `refuse_non_admin_token`,
+//! `refuse_self_reset`) run before it, so a request they refuse costs no Cognito call.
 
 use crate::config::Config;
 use crate::directory::{UserRecord, UserStatus};
 use crate::error::AppError;
 use crate::event::AuthorizerClaims;
 use crate::groups::same_groups;
-use crate::request::Username;
+use crate::request::{Invoked, Username};
 use crate::token::{TokenUse, VerifiedToken};
 
 /// Who is asking.
@@ -28,7 +30,7 @@ pub struct Lookups {
     pub caller_groups: bool,
     /// The caller's live user (exists, enabled, same `sub` as the token).
     pub caller_user: bool,
-    /// The target's groups (`PROTECTED_GROUPS`).
+    /// The target's groups (`PROTECTED_GROUPS`, and `WORKFLOW_TARGET_GROUP` for a workflow).
     pub target_groups: bool,
     /// The target's status and `sub`.
     pub target_user: bool,
@@ -46,12 +48,64 @@ pub struct Facts {
 /// The look-ups `decide` will need for this actor under the enabled rules.
 pub fn lookups(config: &Config, actor: &Actor) -> Lookups {
     let admin = matches!(actor, Actor::Admin(_));
+    let onboarding_marker = !admin && config.workflow.target_group.is_some();
     Lookups {
         caller_groups: admin,
         caller_user: admin,
-        target_groups: !config.protected_groups.is_empty(),
+        target_groups: !config.protected_groups.is_empty() || onboarding_marker,
         target_user: admin || !config.allow_federated || config.workflow.target_statuses.is_some(),
     }
+}
+
+/// An invocation that did not come through the deployed alias (`REQUIRED_ALIAS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotTheAlias {
+    pub invoked: Invoked,
+}
+
+impl NotTheAlias {
+    /// What the caller is told (403, `errorType` `Forbidden`).
+    pub fn error(&self) -> AppError {
+        AppError::Forbidden("this function answers only through its deployed alias (REQUIRED_ALIAS)".into())
+    }
+
+    /// For the audit line's `detail`: the qualifier the invocation used.
+    pub fn detail(&self) -> String {
+        format!("invoked qualifier: {}", self.invoked.describe())
+    }
+}
+
+/// Only the deployed alias answers: a numbered version or `$LATEST` runs with the settings it
+/// was published with, and no resource policy need cover it. Without `REQUIRED_ALIAS` (local
+/// runs), any ARN will do.
+pub fn require_alias(config: &Config, invoked_function_arn: &str) -> Result<(), NotTheAlias> {
+    let Some(alias) = &config.required_alias else {
+        return Ok(());
+    };
+    match Invoked::from_function_arn(invoked_function_arn) {
+        Invoked::Qualified(qualifier) if qualifier == *alias => Ok(()),
+        invoked => Err(NotTheAlias { invoked }),
+    }
+}
+
+/// A token whose groups claim holds no admin group is refused before any look-up, so a pool
+/// user who merely signs in costs no Cognito call. The claim can only open the door to the
+/// live check (`decide`), never replace it: groups removed since the token was issued still
+/// refuse there.
+pub fn refuse_non_admin_token(config: &Config, token: &VerifiedToken) -> Result<(), AppError> {
+    if is_admin(config, &token.groups) {
+        Ok(())
+    } else {
+        Err(not_an_admin())
+    }
+}
+
+fn is_admin(config: &Config, groups: &[String]) -> bool {
+    config.admin_groups.intersects(groups) || config.super_admin_groups.intersects(groups)
+}
+
+fn not_an_admin() -> AppError {
+    AppError::Forbidden("the caller is not a member of an authorised admin group".into())
 }
 
 /// The authorizer's claims must be present and say what the verified token says: a
@@ -139,6 +193,18 @@ pub fn decide(config: &Config, actor: &Actor, facts: Facts) -> Result<(), AppErr
             )));
         }
     }
+    // The status alone cannot tell a new user from one an admin reset through the API; the
+    // group can, because only provisioning adds to it.
+    if let (Actor::Workflow, Some(marker)) = (actor, &config.workflow.target_group) {
+        let Some(target_groups) = target_groups.as_deref() else {
+            return Err(AppError::Forbidden("the target's groups could not be checked".into()));
+        };
+        if !target_groups.iter().any(|g| g == marker) {
+            return Err(AppError::Forbidden(format!(
+                "the target is not marked for onboarding: workflows may only set the password of members of {marker} (WORKFLOW_TARGET_GROUP)"
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -171,10 +237,8 @@ fn settle_caller(
     if !user.enabled {
         return Err(AppError::Forbidden("the caller's account is disabled".into()));
     }
-    if !config.admin_groups.intersects(&groups) && !config.super_admin_groups.intersects(&groups) {
-        return Err(AppError::Forbidden(
-            "the caller is not a member of an authorised admin group".into(),
-        ));
+    if !is_admin(config, &groups) {
+        return Err(not_an_admin());
     }
     Ok(groups)
 }

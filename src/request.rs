@@ -218,6 +218,44 @@ impl FunctionHome {
     }
 }
 
+/// Which version of the function an invocation reached, from the qualifier of its invoked ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invoked {
+    /// `...:function:<name>`: Lambda runs `$LATEST`.
+    Unqualified,
+    /// `...:function:<name>:<qualifier>`: an alias, a version number or `$LATEST`.
+    Qualified(String),
+    /// Not a Lambda function ARN.
+    Unreadable,
+}
+
+impl Invoked {
+    /// From `arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]`.
+    pub fn from_function_arn(arn: &str) -> Self {
+        if FunctionHome::from_function_arn(arn).is_none() {
+            return Self::Unreadable;
+        }
+        let rest: Vec<&str> = arn.split(':').skip(5).collect();
+        match rest.as_slice() {
+            ["function", name] if !name.is_empty() => Self::Unqualified,
+            ["function", name, qualifier] if !name.is_empty() && !qualifier.is_empty() => {
+                Self::Qualified((*qualifier).to_owned())
+            }
+            _ => Self::Unreadable,
+        }
+    }
+
+    /// The qualifier as the audit line names it: the alias, the version number or `$LATEST`;
+    /// `unqualified` for the bare ARN.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Unqualified => "unqualified".to_owned(),
+            Self::Qualified(qualifier) => qualifier.clone(),
+            Self::Unreadable => "unreadable ARN".to_owned(),
+        }
+    }
+}
+
 /// Validates a direct-invocation payload under the workflow rules.
 pub fn parse_direct(
     config: &Config,
@@ -706,6 +744,36 @@ mod tests {
             "x",
         ] {
             assert_eq!(FunctionHome::from_function_arn(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn function_arns_give_the_qualifier_invoked() {
+        let base = "arn:aws:lambda:eu-west-1:123456789012:function:f";
+        let qualified = |q: &str| Invoked::Qualified(q.to_owned());
+        let cases = [
+            (format!("{base}:live"), qualified("live")),
+            (format!("{base}:7"), qualified("7")),
+            (format!("{base}:$LATEST"), qualified("$LATEST")),
+            (base.to_owned(), Invoked::Unqualified),
+            (format!("{base}:"), Invoked::Unreadable),
+            (format!("{base}:live:7"), Invoked::Unreadable),
+            (
+                "arn:aws:lambda:eu-west-1:123456789012:layer:f:1".to_owned(),
+                Invoked::Unreadable,
+            ),
+            (
+                "arn:aws:lambda:eu-west-1:123456789012:function:".to_owned(),
+                Invoked::Unreadable,
+            ),
+            (
+                "arn:aws:lambda:eu-west-1:123:function:f:live".to_owned(),
+                Invoked::Unreadable,
+            ),
+            (String::new(), Invoked::Unreadable),
+        ];
+        for (arn, expected) in cases {
+            assert_eq!(Invoked::from_function_arn(&arn), expected, "{arn}");
         }
     }
 }

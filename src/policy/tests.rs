@@ -389,3 +389,198 @@ fn authorizer_claims_must_agree_with_the_token() {
     };
     assert!(claims_agree(&access, Some(&access_claims)).is_ok());
 }
+
+#[test]
+fn only_the_required_alias_answers() {
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:admin-set-password";
+    let live = config(&[("REQUIRED_ALIAS", "live")]);
+    let refused = |invoked: Invoked| Err(NotTheAlias { invoked });
+    let qualified = |q: &str| Invoked::Qualified(q.into());
+    let rows: Vec<(&str, String, Result<(), NotTheAlias>)> = vec![
+        ("the alias", format!("{arn}:live"), Ok(())),
+        ("a numbered version", format!("{arn}:7"), refused(qualified("7"))),
+        ("$LATEST", format!("{arn}:$LATEST"), refused(qualified("$LATEST"))),
+        ("the unqualified ARN", arn.to_owned(), refused(Invoked::Unqualified)),
+        ("another alias", format!("{arn}:canary"), refused(qualified("canary"))),
+        ("another case", format!("{arn}:Live"), refused(qualified("Live"))),
+        ("a garbage ARN", "live".to_owned(), refused(Invoked::Unreadable)),
+        ("no ARN", String::new(), refused(Invoked::Unreadable)),
+    ];
+    for (name, invoked_arn, expected) in rows {
+        assert_eq!(require_alias(&live, &invoked_arn), expected, "{name}");
+        assert!(
+            require_alias(&config(&[]), &invoked_arn).is_ok(),
+            "{name}: no REQUIRED_ALIAS, no check"
+        );
+    }
+}
+
+#[test]
+fn the_alias_refusal_is_forbidden_and_the_audit_names_the_qualifier() {
+    let live = config(&[("REQUIRED_ALIAS", "live")]);
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:admin-set-password";
+    for (invoked_arn, detail) in [
+        (format!("{arn}:7"), "invoked qualifier: 7"),
+        (format!("{arn}:$LATEST"), "invoked qualifier: $LATEST"),
+        (arn.to_owned(), "invoked qualifier: unqualified"),
+    ] {
+        let refusal = require_alias(&live, &invoked_arn).unwrap_err();
+        assert_eq!(refusal.detail(), detail);
+        let err = refusal.error();
+        assert_eq!((err.code(), err.status()), ("Forbidden", 403));
+        assert!(
+            !err.to_string().contains('7') && !err.to_string().contains("LATEST"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_token_without_an_admin_group_is_refused_before_any_look_up() {
+    let c = config(&[("SUPER_ADMIN_GROUPS", "root")]);
+    let rows: &[(&[&str], &str)] = &[
+        (&["admins"], "allow"),
+        (&["staff", "helpdesk"], "allow"),
+        (&["root"], "allow"),
+        (&[], "Forbidden"),
+        (&["staff"], "Forbidden"),
+        (&["Admins", "admins-ro"], "Forbidden"),
+    ];
+    for (groups, expected) in rows {
+        assert_eq!(
+            verdict(refuse_non_admin_token(&c, &token("alice", groups))),
+            *expected,
+            "{groups:?}"
+        );
+    }
+    let early = refuse_non_admin_token(&c, &token("alice", &["staff"])).unwrap_err();
+    let live = decide(&c, &admin(&["staff"]), facts(&["staff"], &[], UserStatus::Confirmed)).unwrap_err();
+    assert_eq!(
+        (early.code(), early.to_string()),
+        (live.code(), live.to_string()),
+        "the same answer as the live check"
+    );
+}
+
+#[test]
+fn workflows_reach_only_users_marked_for_onboarding() {
+    use UserStatus::*;
+    let marked = config(&[("WORKFLOW_TARGET_GROUP", "onboarding-pending")]);
+    let marked_any_status = config(&[
+        ("WORKFLOW_TARGET_GROUP", "onboarding-pending"),
+        ("WORKFLOW_TARGET_STATUSES", "*"),
+    ]);
+    let unmarked = config(&[]);
+    let rows: Vec<(&str, &Config, Actor, Facts, &str)> = vec![
+        (
+            "a new user marked for onboarding",
+            &marked,
+            Actor::Workflow,
+            facts(&[], &["staff", "onboarding-pending"], ForceChangePassword),
+            "allow",
+        ),
+        (
+            "a user an admin reset (right status, no marker)",
+            &marked,
+            Actor::Workflow,
+            facts(&[], &["staff"], ForceChangePassword),
+            "Forbidden",
+        ),
+        (
+            "a near-miss group name",
+            &marked,
+            Actor::Workflow,
+            facts(
+                &[],
+                &["Onboarding-Pending", "onboarding-pending-old"],
+                ForceChangePassword,
+            ),
+            "Forbidden",
+        ),
+        (
+            "marked but established",
+            &marked,
+            Actor::Workflow,
+            facts(&[], &["onboarding-pending"], Confirmed),
+            "Forbidden",
+        ),
+        (
+            "any status still needs the marker",
+            &marked_any_status,
+            Actor::Workflow,
+            facts(&[], &[], Confirmed),
+            "Forbidden",
+        ),
+        (
+            "marked, any status",
+            &marked_any_status,
+            Actor::Workflow,
+            facts(&[], &["onboarding-pending"], Confirmed),
+            "allow",
+        ),
+        (
+            "the marker does not lift protection",
+            &marked,
+            Actor::Workflow,
+            facts(&[], &["onboarding-pending", "admins"], ForceChangePassword),
+            "Forbidden",
+        ),
+        (
+            "no WORKFLOW_TARGET_GROUP, no marker rule",
+            &unmarked,
+            Actor::Workflow,
+            facts(&[], &["staff"], ForceChangePassword),
+            "allow",
+        ),
+        (
+            "admins are not bound by the workflow's marker",
+            &marked,
+            admin(&[]),
+            facts(&["admins"], &["staff"], Confirmed),
+            "allow",
+        ),
+        (
+            "the target's groups missing",
+            &marked,
+            Actor::Workflow,
+            Facts {
+                target_groups: None,
+                ..facts(&[], &[], ForceChangePassword)
+            },
+            "Forbidden",
+        ),
+        (
+            "the target's groups look-up throttled",
+            &marked,
+            Actor::Workflow,
+            Facts {
+                target_groups: Some(Err(AppError::TooManyRequests)),
+                ..facts(&[], &[], ForceChangePassword)
+            },
+            "TooManyRequests",
+        ),
+    ];
+    for (name, config, actor, facts, expected) in rows {
+        assert_eq!(verdict(decide(config, &actor, facts)), expected, "{name}");
+    }
+    let unmarked_refusal = decide(&marked, &Actor::Workflow, facts(&[], &["staff"], ForceChangePassword)).unwrap_err();
+    assert!(
+        unmarked_refusal.to_string().contains("not marked for onboarding"),
+        "{unmarked_refusal}"
+    );
+}
+
+#[test]
+fn the_onboarding_marker_needs_the_targets_groups_even_without_protected_groups() {
+    let marked = config(&[
+        ("WORKFLOW_TARGET_GROUP", "onboarding-pending"),
+        ("PROTECTED_GROUPS", "NONE"),
+        ("WORKFLOW_TARGET_STATUSES", "*"),
+        ("ALLOW_FEDERATED", "true"),
+    ]);
+    assert!(lookups(&marked, &Actor::Workflow).target_groups);
+    assert!(
+        !lookups(&marked, &admin(&[])).target_groups,
+        "an admin's request does not read the workflow's marker"
+    );
+}

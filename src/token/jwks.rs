@@ -2,9 +2,10 @@
 //! warm function verifies tokens without any I/O.
 //!
 //! Rules: the first fetch starts at init in the background and the first caller
-//! awaits it; keys are refreshed after an hour; a refresh only adds or replaces keys from a
-//! good response, so a failing endpoint never empties the set; an unknown `kid` (which anyone
-//! can put in a token) causes at most one refetch a minute. While the cache holds no key at
+//! awaits it; keys are refreshed after an hour; a good response replaces the whole set, so a
+//! key the pool withdrew stops verifying at the next refresh, while a failed one keeps the
+//! set it has, so a failing endpoint never empties it; an unknown `kid` (which anyone can put
+//! in a token) causes at most one refetch a minute. While the cache holds no key at
 //! all, every caller may fetch (one fetch at a time, shared by whoever waits for it): without
 //! keys nothing can be verified anyway.
 
@@ -198,8 +199,8 @@ impl<F: JwksFetch + Send + Sync + 'static> JwksCache<F> {
     }
 
     fn lock_state(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while holding this lock cannot leave the map half-updated in a way that
-        // matters (inserts are atomic per key), so a poisoned lock is still usable.
+        // A panic while holding this lock cannot leave the set half-updated (a good response
+        // replaces it in one assignment), so a poisoned lock is still usable.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
@@ -217,7 +218,7 @@ impl<F: JwksFetch + Send + Sync + 'static> JwksCache<F> {
         state.attempted_at = Some(now);
         match result {
             Ok(keys) => {
-                state.keys.extend(keys);
+                state.keys = keys;
                 state.refreshed_at = Some(now);
                 state.last_error = None;
             }

@@ -177,12 +177,53 @@ async fn a_failed_refresh_keeps_the_old_keys_and_retries_at_most_once_a_minute()
     assert!(cache.key("signing-key").await.is_ok());
     assert_eq!(fetches(&calls), 2, "no refetch within a minute of the failure");
     clock.advance(Duration::from_secs(1));
+    assert!(cache.key("other-key").await.is_ok());
+    assert_eq!(
+        cache.key("signing-key").await.unwrap_err(),
+        KeyError::UnknownKid,
+        "the first good refresh after the failures replaces the set"
+    );
+    assert_eq!(fetches(&calls), 3);
+}
+
+#[tokio::test]
+async fn a_withdrawn_key_no_longer_verifies_after_the_next_good_refresh() {
+    let (cache, calls, clock) = cache(vec![jwks(&[entry(SIGNING), entry(OTHER)]), jwks(&[entry(OTHER)])]);
+    let policy = crate::testing::config(&[]).token.expect("API settings").policy;
+    let token = crate::testing::id_token("alice", &["admins"]);
+    let verify = || crate::token::verify(&token, &cache, &policy, crate::testing::now());
+    assert!(verify().await.is_ok(), "signed with the served key A");
+    clock.advance(KEYS_MAX_AGE);
+    assert_eq!(
+        verify().await.unwrap_err(),
+        crate::token::TokenFailure::Invalid("no key in the admin pool's JWKS has this kid"),
+        "the refresh served only B"
+    );
+    assert!(cache.key("other-key").await.is_ok(), "B still verifies");
+    assert_eq!(fetches(&calls), 2);
+}
+
+#[tokio::test]
+async fn failed_refreshes_keep_the_old_set_until_a_good_one_replaces_it() {
+    let (cache, calls, clock) = cache(vec![
+        jwks(&[entry(SIGNING)]),
+        Err("HTTP 503".into()),
+        Err("connect timeout".into()),
+        jwks(&[entry(OTHER)]),
+    ]);
+    assert!(cache.key("signing-key").await.is_ok());
+    clock.advance(KEYS_MAX_AGE);
     assert!(
         cache.key("signing-key").await.is_ok(),
-        "a good refresh adds, it does not remove"
+        "stale after its max age, refresh failed"
     );
-    assert!(cache.key("other-key").await.is_ok());
+    clock.advance(REFETCH_INTERVAL);
+    assert!(cache.key("signing-key").await.is_ok(), "the next refresh failed too");
     assert_eq!(fetches(&calls), 3);
+    clock.advance(REFETCH_INTERVAL);
+    assert!(cache.key("other-key").await.is_ok());
+    assert_eq!(cache.key("signing-key").await.unwrap_err(), KeyError::UnknownKid);
+    assert_eq!(fetches(&calls), 4);
 }
 
 #[tokio::test]
