@@ -380,11 +380,12 @@ where
             .set_password(pool, target, &password, command.permanent)
             .await
         {
-            Ok(()) => record.password_set = PasswordSet::Yes,
-            Err(AppError::Upstream {
-                kind: UpstreamKind::Timeout,
-                detail,
-            }) => return Err(AppError::SetOutcomeUnknown { detail }),
+            Ok(accepted) => {
+                record.password_set = PasswordSet::Yes;
+                record.detail = accepted.oddity;
+            }
+            // The adapter decides whether a failed set may have changed the password.
+            Err(err @ AppError::SetOutcomeUnknown { .. }) => return Err(err),
             Err(err) => {
                 record.password_set = PasswordSet::No;
                 return Err(err);
@@ -398,10 +399,14 @@ where
                 Ok(()) => Some(true),
                 Err(err) => {
                     record.sign_out_error = Some(err.code());
-                    record.detail = Some(format!(
+                    let sign_out = format!(
                         "AdminUserGlobalSignOut after the set: {}",
                         err.detail().unwrap_or(&err.to_string())
-                    ));
+                    );
+                    record.detail = Some(match record.detail.take() {
+                        Some(oddity) => format!("{oddity}; {sign_out}"),
+                        None => sign_out,
+                    });
                     Some(false)
                 }
             }

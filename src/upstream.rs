@@ -129,6 +129,9 @@ where
         detail: detail.clone(),
     };
     match &err {
+        // A 2xx whose body the operation could not read (some SDK crates report it as a service
+        // error): an unreadable answer like `ResponseError`, never the caller's fault.
+        SdkError::ServiceError(context) if context.raw().status().is_success() => upstream(UpstreamKind::Fault),
         SdkError::ServiceError(context) => service(context.err(), context.raw().status().as_u16(), detail),
         // The operation (or attempt) timeout fired: the request may have reached Cognito.
         SdkError::TimeoutError(_) => upstream(UpstreamKind::Timeout),
@@ -218,6 +221,11 @@ mod tests {
                 502,
             ),
             (SdkError::response_error("not JSON", raw(200)), "UpstreamError", 502),
+            (
+                SdkError::service_error(AdminGetUserError::unhandled("not JSON"), raw(200)),
+                "UpstreamError",
+                502,
+            ),
             (SdkError::construction_failure("missing field"), "InternalError", 500),
         ];
         for (err, code, status) in cases {

@@ -14,16 +14,17 @@ use aws_sdk_secretsmanager::Client as SecretsClient;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use std::sync::Arc;
 
-use super::{Directory, SecretStore, UserRecord, UserStatus};
+use super::{Directory, SecretStore, SetAccepted, UserRecord, UserStatus};
 use crate::error::{sanitise_message, AppError, UpstreamKind};
 use crate::password::PasswordPolicy;
 use crate::request::Password;
 use crate::upstream::{map_sdk_error, unmodelled_service_error};
 
 mod sdk_errors;
+mod set_outcome;
 use sdk_errors::{
-    admin_get_user_error, admin_list_groups_for_user_error, admin_set_user_password_error,
-    admin_user_global_sign_out_error, describe_user_pool_error, get_secret_value_error,
+    admin_get_user_error, admin_list_groups_for_user_error, admin_user_global_sign_out_error, describe_user_pool_error,
+    get_secret_value_error,
 };
 
 /// Pages of `AdminListGroupsForUser` read before giving up (60 groups a page).
@@ -136,17 +137,22 @@ impl Directory for CognitoDirectory {
         username: &str,
         password: &Password,
         permanent: bool,
-    ) -> Result<(), AppError> {
-        self.client
+    ) -> Result<SetAccepted, AppError> {
+        let sent = self
+            .client
             .admin_set_user_password()
             .user_pool_id(pool_id)
             .username(username)
             .password(password.expose_to_cognito())
             .permanent(permanent)
+            .customize()
+            .config_override(set_outcome::retry_only_what_changed_nothing())
             .send()
-            .await
-            .map(drop)
-            .map_err(admin_set_user_password_error)
+            .await;
+        match sent {
+            Ok(_) => Ok(SetAccepted::default()),
+            Err(err) => set_outcome::after_failed_set(err),
+        }
     }
 
     async fn global_sign_out(&self, pool_id: &str, username: &str) -> Result<(), AppError> {

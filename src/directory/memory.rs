@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{Directory, SecretStore, UserRecord, UserStatus};
+use super::{Directory, SecretStore, SetAccepted, UserRecord, UserStatus};
 use crate::error::AppError;
 use crate::password::PasswordPolicy;
 use crate::request::Password;
@@ -140,7 +140,7 @@ impl Directory for MemoryDirectory {
         username: &str,
         password: &Password,
         permanent: bool,
-    ) -> Result<(), AppError> {
+    ) -> Result<SetAccepted, AppError> {
         self.call("AdminSetUserPassword", pool_id, username).await?;
         let mut users = self.users.lock().unwrap();
         let user = users
@@ -148,7 +148,7 @@ impl Directory for MemoryDirectory {
             .expect("checked above");
         user.password = Some(password.expose_to_cognito().to_owned());
         user.status = UserStatus::after_set(permanent);
-        Ok(())
+        Ok(SetAccepted::default())
     }
 
     async fn global_sign_out(&self, pool_id: &str, username: &str) -> Result<(), AppError> {

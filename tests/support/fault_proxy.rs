@@ -118,7 +118,11 @@ impl FaultProxy {
                 std::thread::spawn(move || serve(stream, &shared));
             }
         });
-        Self { endpoint, seen, pending }
+        Self {
+            endpoint,
+            seen,
+            pending,
+        }
     }
 
     /// Every operation asked for, in arrival order.
@@ -259,7 +263,10 @@ fn inject(fault: Fault, answer: &Answer, secrets: bool, client: &mut TcpStream, 
 
 /// Closes with a TCP RST (SO_LINGER 0) rather than a FIN.
 fn reset(stream: &TcpStream) {
-    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
     unsafe {
         libc::setsockopt(
             stream.as_raw_fd(),
@@ -340,7 +347,14 @@ fn parse_answer(raw: &[u8]) -> Answer {
         .expect("an HTTP answer from moto");
     let head = std::str::from_utf8(&raw[..split]).unwrap();
     let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let mut headers = Vec::new();
     let mut content_length = None;
     for line in lines {

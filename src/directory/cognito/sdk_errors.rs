@@ -39,7 +39,8 @@ fn undecided(code: Option<&str>, status: u16, detail: String) -> AppError {
 pub(super) fn admin_set_user_password_error(err: SdkError<AdminSetUserPasswordError, HttpResponse>) -> AppError {
     use AdminSetUserPasswordError as E;
     map_sdk_error("AdminSetUserPassword", err, |e, status, detail| match e {
-        E::InternalErrorException(_) => fault(detail),
+        // Cognito failed on its side, perhaps after the change: set_outcome.rs.
+        E::InternalErrorException(_) => AppError::SetOutcomeUnknown { detail },
         E::InvalidParameterException(e) => AppError::InvalidParameter(caller_message(e.message(), "invalid parameter")),
         E::InvalidPasswordException(e) => AppError::InvalidPassword(caller_message(
             e.message(),
@@ -217,7 +218,7 @@ mod tests {
                     "InternalErrorException",
                     map(E::InternalErrorException(modelled!(InternalErrorException)), 500),
                     "UpstreamError",
-                    502,
+                    504,
                 ),
                 (
                     "InvalidParameterException",
