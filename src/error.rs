@@ -66,10 +66,11 @@ pub enum AppError {
     /// Cognito or Secrets Manager failed, could not be reached, or did not answer in time.
     #[error("the identity service is unavailable; retry later")]
     Upstream { kind: UpstreamKind, detail: String },
-    /// `AdminSetUserPassword` was sent and no answer came (a timeout, or the Lambda deadline):
-    /// the password may have changed, and a blind retry can fail on password history.
+    /// `AdminSetUserPassword` was sent and no answer says what became of it (a timeout, the
+    /// Lambda deadline, a 5xx, a connection lost after sending): the password may have changed,
+    /// and a blind retry can fail on password history.
     #[error(
-        "the identity service did not answer in time; the password may have been set: check the user before retrying"
+        "the identity service did not confirm the change; the password may have been set: check the user before retrying"
     )]
     SetOutcomeUnknown { detail: String },
     /// Anything we did not foresee.

@@ -14,8 +14,7 @@ use serde_json::Value;
 
 use crate::audit::{AuditRecord, PasswordSet};
 use crate::config::Config;
-use crate::directory::ChangeEvents;
-use crate::directory::{Directory, SecretStore, UserStatus};
+use crate::directory::{ChangeEvents, Directory, SecretStore, UserStatus};
 use crate::error::{AppError, UpstreamKind};
 use crate::event::{ApiContext, EntryShape};
 use crate::metrics;
@@ -126,7 +125,7 @@ where
         }
         policy::decide(&self.config, &actor, facts)?;
         let password = self.password(password?, pool_policy.as_ref(), target)?;
-        self.set(target, &password, command.permanent, progress).await?;
+        let accepted = self.set(target, &password, command.permanent, progress).await?;
         let sign_out = match command.sign_out {
             true => Some(self.sign_out(target).await),
             false => None,
@@ -140,6 +139,7 @@ where
                 signed_out,
                 generated_password: generated.then_some(password),
             },
+            oddity: accepted.oddity,
             sign_out_failure: sign_out.and_then(Result::err),
             published,
         })
@@ -160,6 +160,8 @@ struct Progress {
 #[derive(Debug)]
 struct Done {
     pub success: Success,
+    /// What was odd about Cognito's answer to the set (a 200 it could not read), for `detail`.
+    pub oddity: Option<String>,
     /// Why the asked-for sign-out did not happen: its error code and the log-only detail.
     pub sign_out_failure: Option<(&'static str, String)>,
     /// Whether the `Password Set` event reached the bus, when one is configured.
@@ -185,6 +187,7 @@ fn abandoned_at_deadline(password_set: PasswordSet, asked: &AuditRecord) -> Resu
                 signed_out: Some(false),
                 generated_password: None,
             },
+            oddity: None,
             sign_out_failure: Some(("UpstreamError", format!("AdminUserGlobalSignOut: {detail}"))),
             published: None,
         }),
@@ -217,9 +220,13 @@ impl Ended {
         match &result {
             Ok(done) => {
                 record.signed_out = done.success.signed_out;
+                record.detail = done.oddity.clone();
                 if let Some((code, detail)) = &done.sign_out_failure {
                     record.sign_out_error = Some(*code);
-                    record.detail = Some(detail.clone());
+                    record.detail = Some(match record.detail.take() {
+                        Some(oddity) => format!("{oddity}; {detail}"),
+                        None => detail.clone(),
+                    });
                 }
                 record.event_published = done.published.as_ref().map(Result::is_ok);
                 record.event_error = done.published.clone().and_then(Result::err);

@@ -5,13 +5,14 @@ use aws_sdk_cognitoidentityprovider::types::UserStatusType;
 use aws_sdk_cognitoidentityprovider::Client as CognitoClient;
 
 use super::sdk_errors::{
-    admin_get_user_error, admin_list_groups_for_user_error, admin_set_user_password_error,
-    admin_user_global_sign_out_error, describe_user_pool_error,
+    admin_get_user_error, admin_list_groups_for_user_error, admin_user_global_sign_out_error, describe_user_pool_error,
 };
-use super::{Directory, UserRecord, UserStatus};
+use super::{Directory, SetAccepted, UserRecord, UserStatus};
 use crate::error::AppError;
 use crate::password::PasswordPolicy;
 use crate::request::Password;
+
+mod set_outcome;
 
 /// Pages of `AdminListGroupsForUser` read before giving up (60 groups a page).
 const MAX_GROUP_PAGES: usize = 10;
@@ -123,17 +124,22 @@ impl Directory for CognitoDirectory {
         username: &str,
         password: &Password,
         permanent: bool,
-    ) -> Result<(), AppError> {
-        self.client
+    ) -> Result<SetAccepted, AppError> {
+        let sent = self
+            .client
             .admin_set_user_password()
             .user_pool_id(pool_id)
             .username(username)
             .password(password.expose_to_cognito())
             .permanent(permanent)
+            .customize()
+            .config_override(set_outcome::retry_only_what_changed_nothing())
             .send()
-            .await
-            .map(drop)
-            .map_err(admin_set_user_password_error)
+            .await;
+        match sent {
+            Ok(_) => Ok(SetAccepted::default()),
+            Err(err) => set_outcome::after_failed_set(err),
+        }
     }
 
     async fn global_sign_out(&self, pool_id: &str, username: &str) -> Result<(), AppError> {

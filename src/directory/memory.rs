@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::{ChangeEvents, Directory, SecretStore, UserRecord, UserStatus};
+use super::{ChangeEvents, Directory, SecretStore, SetAccepted, UserRecord, UserStatus};
 use crate::change_events::PasswordSetEvent;
 use crate::error::AppError;
 use crate::password::PasswordPolicy;
@@ -142,7 +142,7 @@ impl Directory for MemoryDirectory {
         username: &str,
         password: &Password,
         permanent: bool,
-    ) -> Result<(), AppError> {
+    ) -> Result<SetAccepted, AppError> {
         self.call("AdminSetUserPassword", pool_id, username).await?;
         let mut users = self.users.lock().unwrap();
         let user = users
@@ -150,7 +150,7 @@ impl Directory for MemoryDirectory {
             .expect("checked above");
         user.password = Some(password.expose_to_cognito().to_owned());
         user.status = UserStatus::after_set(permanent);
-        Ok(())
+        Ok(SetAccepted::default())
     }
 
     async fn global_sign_out(&self, pool_id: &str, username: &str) -> Result<(), AppError> {

@@ -93,16 +93,26 @@ pub trait Directory {
 
     fn get_user(&self, pool_id: &str, username: &str) -> impl Future<Output = Result<UserRecord, AppError>> + Send;
 
+    /// `Err(AppError::SetOutcomeUnknown)` when the request may have changed the password and
+    /// no answer says whether it did; any other error means it did not change.
     fn set_password(
         &self,
         pool_id: &str,
         username: &str,
         password: &Password,
         permanent: bool,
-    ) -> impl Future<Output = Result<(), AppError>> + Send;
+    ) -> impl Future<Output = Result<SetAccepted, AppError>> + Send;
 
     /// Revokes the user's refresh tokens.
     fn global_sign_out(&self, pool_id: &str, username: &str) -> impl Future<Output = Result<(), AppError>> + Send;
+}
+
+/// Cognito set the password.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SetAccepted {
+    /// What was odd about its answer (HTTP 200 with a body that could not be read), for the
+    /// audit line's `detail`.
+    pub oddity: Option<String>,
 }
 
 /// Where `passwordSecretId` is resolved.

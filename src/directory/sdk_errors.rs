@@ -36,6 +36,9 @@ where
         detail: detail.clone(),
     };
     match &err {
+        // A 2xx whose body the operation could not read (some SDK crates report it as a service
+        // error): an unreadable answer like `ResponseError`, never the caller's fault.
+        SdkError::ServiceError(context) if context.raw().status().is_success() => upstream(UpstreamKind::Fault),
         SdkError::ServiceError(context) => service(context.err(), context.raw().status().as_u16(), detail),
         // The operation (or attempt) timeout fired: the request may have reached Cognito.
         SdkError::TimeoutError(_) => upstream(UpstreamKind::Timeout),
@@ -113,7 +116,8 @@ fn undecided(code: Option<&str>, status: u16, detail: String) -> AppError {
 pub(crate) fn admin_set_user_password_error(err: SdkError<AdminSetUserPasswordError, HttpResponse>) -> AppError {
     use AdminSetUserPasswordError as E;
     map_sdk_error("AdminSetUserPassword", err, |e, status, detail| match e {
-        E::InternalErrorException(_) => fault(detail),
+        // Cognito failed on its side, perhaps after the change: cognito/set_outcome.rs.
+        E::InternalErrorException(_) => AppError::SetOutcomeUnknown { detail },
         E::InvalidParameterException(e) => AppError::InvalidParameter(caller_message(e.message(), "invalid parameter")),
         E::InvalidPasswordException(e) => AppError::InvalidPassword(caller_message(
             e.message(),

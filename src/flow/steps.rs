@@ -8,8 +8,7 @@ use super::App;
 use super::Progress;
 use crate::audit::{AuditRecord, PasswordSet};
 use crate::change_events::{self, Initiator, PasswordSetEvent, RequestIds};
-use crate::directory::ChangeEvents;
-use crate::directory::{Directory, SecretStore};
+use crate::directory::{ChangeEvents, Directory, SecretStore, SetAccepted};
 use crate::error::{AppError, UpstreamKind};
 use crate::event::ApiContext;
 use crate::password::{self, PasswordPolicy, Reason};
@@ -113,19 +112,17 @@ where
         password: &Password,
         permanent: bool,
         progress: &Mutex<Progress>,
-    ) -> Result<(), AppError> {
+    ) -> Result<SetAccepted, AppError> {
         lock(progress).password_set = PasswordSet::Unknown;
-        let (set, result) = match self
+        let result = self
             .directory
             .set_password(&self.config.user_pool_id, target, password, permanent)
-            .await
-        {
-            Ok(()) => (PasswordSet::Yes, Ok(())),
-            Err(AppError::Upstream {
-                kind: UpstreamKind::Timeout,
-                detail,
-            }) => (PasswordSet::Unknown, Err(AppError::SetOutcomeUnknown { detail })),
-            Err(err) => (PasswordSet::No, Err(err)),
+            .await;
+        // The adapter decides whether a failed set may have changed the password.
+        let set = match &result {
+            Ok(_) => PasswordSet::Yes,
+            Err(AppError::SetOutcomeUnknown { .. }) => PasswordSet::Unknown,
+            Err(_) => PasswordSet::No,
         };
         lock(progress).password_set = set;
         result

@@ -125,7 +125,7 @@ impl crate::Directory for SharedDirectory {
         username: &str,
         password: &crate::request::Password,
         permanent: bool,
-    ) -> Result<(), AppError> {
+    ) -> Result<crate::directory::SetAccepted, AppError> {
         self.0.set_password(pool_id, username, password, permanent).await
     }
     async fn global_sign_out(&self, pool_id: &str, username: &str) -> Result<(), AppError> {
@@ -456,7 +456,7 @@ async fn protected_targets_need_a_super_admin_and_self_reset_by_alias_is_refused
 
 #[tokio::test]
 async fn cognito_failures_map_to_the_error_table() {
-    let cases: [(Failure, u64, &str, Value); 6] = [
+    let cases: [(Failure, u64, &str, Value); 7] = [
         (|| AppError::TooManyRequests, 429, "TooManyRequests", json!(false)),
         (
             || AppError::InvalidPassword("Password did not conform with policy".into()),
@@ -473,13 +473,22 @@ async fn cognito_failures_map_to_the_error_table() {
             json!(false),
         ),
         (
-            || AppError::Upstream {
-                kind: UpstreamKind::Timeout,
+            || AppError::SetOutcomeUnknown {
                 detail: "operation timed out".into(),
             },
             504,
             "UpstreamError",
             json!("unknown"),
+        ),
+        // A connect timeout: the request never left, so nothing changed.
+        (
+            || AppError::Upstream {
+                kind: UpstreamKind::Timeout,
+                detail: "connect timeout".into(),
+            },
+            504,
+            "UpstreamError",
+            json!(false),
         ),
         (
             || AppError::Upstream {
@@ -515,9 +524,8 @@ async fn cognito_failures_map_to_the_error_table() {
                 "but never returned"
             );
         }
-        if status == 504 {
-            assert!(body["error"]["message"].as_str().unwrap().contains("may have been set"));
-        }
+        let may_have_been_set = body["error"]["message"].as_str().unwrap().contains("may have been set");
+        assert_eq!(may_have_been_set, password_set == "unknown", "{code} {status}");
         if code == "TooManyRequests" {
             assert_eq!(run.response.as_ref().unwrap()["headers"]["retry-after"], "2");
         }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod events;
+pub mod fault_proxy;
 pub mod http;
 pub mod runtime_api;
 
