@@ -78,6 +78,18 @@ where
     async fn invoke(&self, raw_event: &str, invocation: &Invocation) -> Ended {
         let started = Instant::now();
         let prepared = prepare(&self.config, raw_event, invocation);
+        if let Err(refusal) = policy::require_alias(&self.config, &invocation.function_arn) {
+            let refused = Err(refusal.error());
+            let mut ended = Ended::new(
+                prepared.shape,
+                prepared.record,
+                Progress::default(),
+                refused,
+                started.elapsed(),
+            );
+            ended.record.detail = Some(refusal.detail());
+            return ended;
+        }
         let (shape, record) = (prepared.shape, &prepared.record);
         let progress = Mutex::default();
         let work = self.run(shape, prepared.api, prepared.command, record, &progress);
@@ -111,6 +123,7 @@ where
                 let token = self.authenticate(&api).await?;
                 lock(progress).caller = Some(token.clone());
                 policy::claims_agree(&token, api.claims.as_ref())?;
+                policy::refuse_non_admin_token(&self.config, &token)?;
                 Actor::Admin(token)
             }
         };

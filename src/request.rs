@@ -339,6 +339,16 @@ fn bool_field(object: &Map<String, Value>, field: &str) -> Result<bool, AppError
 }
 
 /// `requestedBy` / `correlationId`: short printable labels, since they go into the audit log.
+/// The invoker's labels as far as they are valid, for the audit line of any direct request,
+/// refused ones included: a failed execution must be found by its correlation id.
+/// `parse_direct` refuses the invalid ones.
+pub fn iam_labels(payload: &Map<String, Value>) -> IamContext {
+    IamContext {
+        requested_by: optional_label(payload, "requestedBy").ok().flatten(),
+        correlation_id: optional_label(payload, "correlationId").ok().flatten(),
+    }
+}
+
 fn optional_label(object: &Map<String, Value>, field: &str) -> Result<Option<String>, AppError> {
     match object.get(field) {
         None => Ok(None),

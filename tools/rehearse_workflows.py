@@ -317,8 +317,8 @@ def rehearse_onboarding(r: stack.Rehearsal, machine: dict, world: World, front: 
         r.check(len(got) == tries - 1 and all(0 <= w <= b for w, b in zip(got, bounds)),
                 f"{case}: Retry waits within {bounds} (full jitter; got {[round(w, 2) for w in got]})")
         audit = [a for a in audit_lines() if a.get("target_username") == user]
-        # The function drops the labels of a payload it refuses while parsing (InvalidRequest).
-        labels = (None, None) if error == "InvalidRequest" else (arn, machine["name"])
+        # Refused payloads keep their labels too: every execution is found by its id.
+        labels = (arn, machine["name"])
         r.check(len(audit) == tries and all((a.get("correlation_id"), a.get("requested_by")) == labels for a in audit),
                 f"{case}: {tries} audit line(s), correlation_id and requested_by {labels}")
         r.check(not any(s in histories[-1] for s in world.used), f"{case}: no password or secret value in the execution or its history")

@@ -71,11 +71,11 @@ pub fn prepare(config: &Config, raw_event: &str, invocation: &Invocation) -> Pre
     let command = input.and_then(|input| match input {
         RequestInput::Api { path_username, body } => request::parse_api_body(config, path_username.as_deref(), &body),
         RequestInput::Direct(payload) => {
-            let home = FunctionHome::from_function_arn(&invocation.function_arn);
-            let (command, iam) = request::parse_direct(config, &payload, home.as_ref())?;
+            let iam = request::iam_labels(&payload);
             record.requested_by = iam.requested_by.map(|s| event::audit_label(&s));
             record.correlation_id = iam.correlation_id.map(|s| event::audit_label(&s));
-            Ok(command)
+            let home = FunctionHome::from_function_arn(&invocation.function_arn);
+            request::parse_direct(config, &payload, home.as_ref()).map(|(command, _)| command)
         }
     });
     if let Ok(command) = &command {
