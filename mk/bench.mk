@@ -1,4 +1,4 @@
-# `make bench`: the performance benchmark of issue 12 (method and results: docs/performance.md).
+# `make bench`: the performance benchmark (method and results: docs/performance.md).
 # Cold starts against a local Runtime API emulator and moto (real ID tokens, real JWKS),
 # round trips and TLS handshakes per cold start, zipped bootstrap sizes for x86_64 and
 # arm64, the criterion micro-benchmark of the decision path, and a 5,000-invocation soak;
