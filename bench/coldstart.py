@@ -37,11 +37,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from moto_seed import REGION, Seed, authorizer_claims  # noqa: E402
+from moto_seed import REGION, Seed, authorize  # noqa: E402
 from runtime_api import RuntimeApi, now_ns  # noqa: E402
 
 WORK = ROOT / "bench" / "target" / "coldstart"
-ADMIN, TARGET = "admin1", "alice"
+ADMIN, TARGET = "alice", "bob"  # the REST sample's caller and target
 ADMIN_PASSWORD = "Admin-Passw0rd!1"
 NEW_PASSWORD = "N3w-Passw0rd!"
 
@@ -311,41 +311,11 @@ def make_event(kind: str, seed: dict) -> dict:
 
 
 def rest_event(token: str, permanent: bool = True) -> dict:
-    """An API Gateway REST (v1) proxy event for PUT /users/alice/password with the caller's
-    token in Authorization and the authorizer's claims agreeing with it."""
-    path = f"/users/{TARGET}/password"
-    return {
-        "resource": "/users/{username}/password",
-        "path": path,
-        "httpMethod": "PUT",
-        "headers": {"Content-Type": "application/json", "Host": "api.example.com",
-                    "Authorization": token},
-        "multiValueHeaders": {"Content-Type": ["application/json"], "Authorization": [token]},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": {"username": TARGET},
-        "stageVariables": None,
-        "requestContext": {
-            "resourceId": "abc123",
-            "resourcePath": "/users/{username}/password",
-            "httpMethod": "PUT",
-            "extendedRequestId": "bench=",
-            "requestTime": "01/Jan/2026:00:00:00 +0000",
-            "path": f"/prod{path}",
-            "accountId": "123456789012",
-            "protocol": "HTTP/1.1",
-            "stage": "prod",
-            "domainPrefix": "api",
-            "requestTimeEpoch": 1767225600000,
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "identity": {"sourceIp": "203.0.113.7", "userAgent": "bench"},
-            "domainName": "api.example.com",
-            "apiId": "1234567890",
-            "authorizer": {"claims": authorizer_claims(token, rest=True)},
-        },
-        "body": json.dumps({"password": NEW_PASSWORD, "permanent": permanent}),
-        "isBase64Encoded": False,
-    }
+    """The REST sample events/rest-set-temporary.json (PUT /users/bob/password), carrying the
+    caller's token and the authorizer's claims for it."""
+    event = json.loads((ROOT / "events/rest-set-temporary.json").read_text())
+    event["body"] = json.dumps({"password": NEW_PASSWORD, "permanent": permanent})
+    return authorize(event, token)
 
 
 FLOOR = "floor (hello-world)"
@@ -359,10 +329,8 @@ def subjects(args) -> list[Subject]:
     out = [Subject(FLOOR, [str(args.floor_bin)], "none", sets_password=False)]
     if args.rust_bin and Path(args.rust_bin).exists():
         rb = [str(args.rust_bin)]
-        out += [Subject(REST, rb, "rest")]
-        if not args.no_variants:
-            out += [Subject(REST_WARMUP, rb, "rest", {"COGNITO_WARMUP": "true"}),
-                    Subject(DIRECT, rb, "direct", WORKFLOW_ENV)]
+        out += [Subject(REST, rb, "rest"), Subject(REST_WARMUP, rb, "rest", {"COGNITO_WARMUP": "true"}),
+                Subject(DIRECT, rb, "direct", WORKFLOW_ENV)]
     for spec in args.extra_bin or []:
         label, path = spec.split("=", 1)
         out.append(Subject(f"{REST} [{label}]", [path], "rest"))
@@ -572,8 +540,6 @@ def main() -> None:
     p.add_argument("--floor-bin", type=Path, default=ROOT / "bench/target/release/floor")
     p.add_argument("--rust-bin", type=Path, default=ROOT / "target/release/admin-set-password")
     p.add_argument("--skip-python", action="store_true")
-    p.add_argument("--no-variants", action="store_true",
-                   help="only the REST subject of the function (no warm-up, no direct)")
     p.add_argument("--extra-bin", action="append", metavar="LABEL=PATH",
                    help="another build of the function to compare (REST)")
     p.add_argument("--no-rtt", action="store_true", help="skip the round-trip/handshake probes")

@@ -26,7 +26,7 @@ import pathlib
 import shlex
 import sys
 
-from moto_seed import REGION, STRICT, Seed, authorizer_claims
+from moto_seed import REGION, STRICT, Seed, authorize
 
 SAMPLE_POOL = "us-east-1_Example"
 USERS = {  # name -> groups; every user but newbie is CONFIRMED with the initial password
@@ -65,14 +65,16 @@ def live_sub(user):
     return next(a["Value"] for a in attributes if a["Name"] == "sub")
 
 
+def claims_in(event):
+    authorizer = event["requestContext"]["authorizer"]
+    return authorizer["claims"] if "httpMethod" in event else authorizer["jwt"]["claims"]
+
+
 def retarget_api(name, event):
     """Token and claims for one API sample, as API Gateway would deliver them."""
-    rest = "multiValueHeaders" in event or "httpMethod" in event
-    authorizer = event["requestContext"]["authorizer"]
-    claims = authorizer["claims"] if rest else authorizer["jwt"]["claims"]
-    headers = event.setdefault("headers", {})
+    claims = claims_in(event)
     user = CALLER.get(name, claims["cognito:username"])
-    if "authorization" not in headers:
+    if "authorization" not in event.get("headers", {}):
         # A forgery with no token: keep it one, but make its claims the real user's: a plain
         # invocation carrying a super admin's claims.
         claims.update({"sub": live_sub(user), "cognito:username": user,
@@ -80,14 +82,9 @@ def retarget_api(name, event):
         return user, "no token"
     if user not in tokens:
         tokens[user] = seed.id_token(pool, client, user)
-    headers["authorization"] = f"Bearer {tokens[user]}"
-    if rest:
-        event.setdefault("multiValueHeaders", {})["authorization"] = [f"Bearer {tokens[user]}"]
-    forged_groups = claims.get("cognito:groups")
-    claims.clear()
-    claims.update(authorizer_claims(tokens[user], rest))
+    authorize(event, tokens[user])
     if name in FORGED_GROUPS:
-        claims["cognito:groups"] = forged_groups
+        claims_in(event)["cognito:groups"] = claims["cognito:groups"]
         return user, "forged groups claim"
     return user, "token"
 

@@ -84,9 +84,20 @@ def claims_of(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-def authorizer_claims(token: str, rest: bool) -> dict:
-    """What API Gateway's authorizer writes for this token: REST's Cognito authorizer a date
-    string for exp and "a,b" for groups, HTTP API's JWT authorizer a number and "[a b]"."""
+def authorize(event: dict, token: str) -> dict:
+    """An API event (REST or HTTP API) carrying `token` in Authorization and the claims API
+    Gateway's authorizer writes for it: REST's Cognito authorizer a date string for exp and
+    "a,b" for groups, HTTP API's JWT authorizer a number and "[a b]"."""
+    rest = "httpMethod" in event
+    event.setdefault("headers", {})["authorization"] = f"Bearer {token}"
+    if rest:
+        event.setdefault("multiValueHeaders", {})["authorization"] = [f"Bearer {token}"]
+    authorizer = event["requestContext"]["authorizer"]
+    (authorizer if rest else authorizer["jwt"])["claims"] = _claims(token, rest)
+    return event
+
+
+def _claims(token: str, rest: bool) -> dict:
     said = claims_of(token)
     claims = {key: said[key] for key in ("sub", "iss", "cognito:username", "aud", "token_use")}
     claims["exp"] = time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(said["exp"])) if rest else str(said["exp"])
