@@ -40,8 +40,9 @@ clippy:
 
 # Unit tests (with the property tests at their default case count), integration tests
 # against moto (started by the tests themselves), the real binary under a local Runtime API,
-# fault tests and the template tests. The hostile sizes and corpus also run through the
-# shipped arm64 release build (it aborts on panic) after `sam build`: see mk/deploy.mk. Artifacts for the scans go to target/test-artifacts.
+# fault tests and the template tests. Every sample event, the hostile sizes and the corpus
+# also run through the shipped arm64 build after `sam build`: see mk/deploy.mk. Artifacts for
+# the scans go to target/test-artifacts.
 cargo-test: venv
 	rm -rf target/test-artifacts
 	MOTO_SERVER=$(abspath $(VENV))/bin/moto_server cargo test --locked --all-targets --no-fail-fast

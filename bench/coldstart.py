@@ -1,6 +1,6 @@
 """Cold-start benchmark: admin-set-password vs a hello-world floor vs Python/boto3.
 
-Every run spawns a fresh process against the Runtime API emulator (bench/emulator.py),
+Every run spawns a fresh process against the Runtime API emulator (tools/runtime_api.py),
 hands it one event and kills it, so every measured invocation is a cold start. Subjects
 are interleaved run by run, so machine drift hits them all alike; the table reports
 medians with min-max and ratios to the floor measured in the same run.
@@ -19,7 +19,6 @@ Usage: .venv/bin/python bench/coldstart.py [--runs 15] [--transport http,https] 
 from __future__ import annotations
 
 import argparse
-import base64
 import http.client
 import json
 import os
@@ -31,28 +30,20 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import boto3
-from botocore.config import Config as BotoConfig
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from emulator import RuntimeApiEmulator, now_ns  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from moto_seed import REGION, Seed, authorize  # noqa: E402
+from runtime_api import RuntimeApi, now_ns  # noqa: E402
+
 WORK = ROOT / "bench" / "target" / "coldstart"
-REGION = "us-east-1"
-ADMIN, TARGET = "admin1", "alice"
+ADMIN, TARGET = "alice", "bob"  # the REST sample's caller and target
 ADMIN_PASSWORD = "Admin-Passw0rd!1"
 NEW_PASSWORD = "N3w-Passw0rd!"
-
-
-def token_claims(token: str) -> dict:
-    """A JWT's payload, unverified: only to copy what the token says into the claims."""
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 def free_port() -> int:
@@ -93,10 +84,7 @@ class Moto:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     raise SystemExit(f"moto did not start; see {self.log.name}")
                 time.sleep(0.05)
-        self.client = boto3.client(
-            "cognito-idp", region_name=REGION, endpoint_url=self.admin_endpoint,
-            aws_access_key_id="testing", aws_secret_access_key="testing",
-            config=BotoConfig(retries={"max_attempts": 1}))
+        self.seeder = Seed(self.admin_endpoint)
 
     def handshakes(self) -> tuple[int, int] | None:
         """Connections the TLS front has accepted so far, and how many of them resumed a TLS
@@ -117,29 +105,16 @@ class Moto:
         """Fresh pool with a confirmed admin (in "admins") and a target awaiting a new
         password, and a real ID token for the admin minted by moto."""
         self.reset()
-        c = self.client
-        pool_id = c.create_user_pool(PoolName="bench")["UserPool"]["Id"]
-        client_id = c.create_user_pool_client(
-            UserPoolId=pool_id, ClientName="admin-portal",
-            ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-        )["UserPoolClient"]["ClientId"]
-        c.create_group(UserPoolId=pool_id, GroupName="admins")
-        c.admin_create_user(UserPoolId=pool_id, Username=ADMIN,
-                            TemporaryPassword=ADMIN_PASSWORD, MessageAction="SUPPRESS")
-        c.admin_set_user_password(UserPoolId=pool_id, Username=ADMIN, Password=ADMIN_PASSWORD,
-                                  Permanent=True)
-        c.admin_add_user_to_group(UserPoolId=pool_id, Username=ADMIN, GroupName="admins")
-        c.admin_create_user(UserPoolId=pool_id, Username=TARGET,
-                            TemporaryPassword="Temp-Passw0rd!", MessageAction="SUPPRESS")
-        token = c.admin_initiate_auth(
-            UserPoolId=pool_id, ClientId=client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": ADMIN, "PASSWORD": ADMIN_PASSWORD},
-        )["AuthenticationResult"]["IdToken"]
-        return {"pool_id": pool_id, "client_id": client_id, "token": token,
-                "claims": token_claims(token)}
+        s = self.seeder
+        pool_id = s.pool("bench")
+        client_id = s.app_client(pool_id, "admin-portal")
+        s.user(pool_id, ADMIN, ["admins"], ADMIN_PASSWORD)
+        s.user(pool_id, TARGET, [], "Temp-Passw0rd!", confirmed=False)
+        return {"pool_id": pool_id, "client_id": client_id,
+                "token": s.id_token(pool_id, client_id, ADMIN, ADMIN_PASSWORD)}
 
     def target_status(self, pool_id: str) -> str:
-        return self.client.admin_get_user(UserPoolId=pool_id, Username=TARGET)["UserStatus"]
+        return self.seeder.cognito.admin_get_user(UserPoolId=pool_id, Username=TARGET)["UserStatus"]
 
     def stop(self) -> None:
         if self.front:
@@ -327,60 +302,20 @@ def function_env(seed: dict) -> dict:
 WORKFLOW_ENV = {"ENTRY_POINTS": "workflow", "WORKFLOW_LITERAL_PASSWORDS": "true"}
 
 
-def rest_claims(said: dict) -> dict:
-    """The Cognito authorizer's claims for a token, in REST's format (as tools/demo_seed.py)."""
-    claims = {key: said[key] for key in ("sub", "iss", "cognito:username", "aud", "token_use")}
-    claims["exp"] = time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(said["exp"]))
-    claims["iat"] = time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(said["iat"]))
-    if said.get("cognito:groups"):
-        claims["cognito:groups"] = ",".join(said["cognito:groups"])
-    return claims
-
-
 def make_event(kind: str, seed: dict) -> dict:
     if kind == "none":
         return {}
     if kind == "direct":
         return {"username": TARGET, "password": NEW_PASSWORD, "permanent": True}
-    return rest_event(seed["token"], seed["claims"])
+    return rest_event(seed["token"])
 
 
-def rest_event(token: str, said: dict, permanent: bool = True) -> dict:
-    """An API Gateway REST (v1) proxy event for PUT /users/alice/password with the caller's
-    token in Authorization and the authorizer's claims agreeing with it."""
-    path = f"/users/{TARGET}/password"
-    return {
-        "resource": "/users/{username}/password",
-        "path": path,
-        "httpMethod": "PUT",
-        "headers": {"Content-Type": "application/json", "Host": "api.example.com",
-                    "Authorization": token},
-        "multiValueHeaders": {"Content-Type": ["application/json"], "Authorization": [token]},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": {"username": TARGET},
-        "stageVariables": None,
-        "requestContext": {
-            "resourceId": "abc123",
-            "resourcePath": "/users/{username}/password",
-            "httpMethod": "PUT",
-            "extendedRequestId": "bench=",
-            "requestTime": "01/Jan/2026:00:00:00 +0000",
-            "path": f"/prod{path}",
-            "accountId": "123456789012",
-            "protocol": "HTTP/1.1",
-            "stage": "prod",
-            "domainPrefix": "api",
-            "requestTimeEpoch": 1767225600000,
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "identity": {"sourceIp": "203.0.113.7", "userAgent": "bench"},
-            "domainName": "api.example.com",
-            "apiId": "1234567890",
-            "authorizer": {"claims": rest_claims(said)},
-        },
-        "body": json.dumps({"password": NEW_PASSWORD, "permanent": permanent}),
-        "isBase64Encoded": False,
-    }
+def rest_event(token: str, permanent: bool = True) -> dict:
+    """The REST sample events/rest-set-temporary.json (PUT /users/bob/password), carrying the
+    caller's token and the authorizer's claims for it."""
+    event = json.loads((ROOT / "events/rest-set-temporary.json").read_text())
+    event["body"] = json.dumps({"password": NEW_PASSWORD, "permanent": permanent})
+    return authorize(event, token)
 
 
 FLOOR = "floor (hello-world)"
@@ -394,10 +329,8 @@ def subjects(args) -> list[Subject]:
     out = [Subject(FLOOR, [str(args.floor_bin)], "none", sets_password=False)]
     if args.rust_bin and Path(args.rust_bin).exists():
         rb = [str(args.rust_bin)]
-        out += [Subject(REST, rb, "rest")]
-        if not args.no_variants:
-            out += [Subject(REST_WARMUP, rb, "rest", {"COGNITO_WARMUP": "true"}),
-                    Subject(DIRECT, rb, "direct", WORKFLOW_ENV)]
+        out += [Subject(REST, rb, "rest"), Subject(REST_WARMUP, rb, "rest", {"COGNITO_WARMUP": "true"}),
+                Subject(DIRECT, rb, "direct", WORKFLOW_ENV)]
     for spec in args.extra_bin or []:
         label, path = spec.split("=", 1)
         out.append(Subject(f"{REST} [{label}]", [path], "rest"))
@@ -416,7 +349,7 @@ def slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in name).strip("_")
 
 
-def run_one(emu: RuntimeApiEmulator, moto: Moto, s: Subject, tag: str,
+def run_one(api: RuntimeApi, moto: Moto, s: Subject, tag: str,
             endpoint: str | None = None) -> dict:
     seed = moto.seed()
     env = lambda_env(endpoint or moto.endpoint, moto.ca_bundle)
@@ -424,27 +357,29 @@ def run_one(emu: RuntimeApiEmulator, moto: Moto, s: Subject, tag: str,
     env.update(s.env)
     log = WORK / "logs" / f"{tag}.log"
     before = moto.handshakes() if endpoint is None else None
-    cs = emu.cold_start(s.argv, env, make_event(s.event, seed), cwd=s.cwd, log_path=log)
-    res = cs.summary()
+    event = (str(uuid.uuid4()), json.dumps(make_event(s.event, seed)).encode())
+    run = api.run(s.argv, env, [event], cwd=s.cwd, log_path=log)
+    res = run.summary()
     if before is not None:
         after = moto.handshakes()
         res["handshakes"] = after[0] - before[0] - 1  # minus the first stats request
         res["resumed"] = after[1] - before[1]
-    res["response"] = cs.body[:300].decode(errors="replace")
-    ok = cs.outcome == "response" and cs.vmhwm_kb is not None
+    _, kind, body = run.answers[0] if run.answers else (None, None, run.init_error or b"")
+    res["response"] = body[:300].decode(errors="replace")
+    ok = run.outcome == "done" and kind == "response" and run.vmhwm_kb is not None
     if ok and s.sets_password:
         status = moto.target_status(seed["pool_id"])
         ok = status == "CONFIRMED"
         res["target_status"] = status
     if ok and s.event == "rest":
         try:
-            ok = 200 <= json.loads(cs.body).get("statusCode", 0) < 300
+            ok = 200 <= json.loads(body).get("statusCode", 0) < 300
         except (ValueError, AttributeError):
             ok = False
     res["ok"] = ok
-    res["_cs"] = cs
+    res["_run"] = run
     if not ok:
-        print(f"  FAILED {tag}: {cs.outcome} {res['response']!r} (log: {log})", file=sys.stderr)
+        print(f"  FAILED {tag}: {run.outcome} {kind} {res['response']!r} (log: {log})", file=sys.stderr)
     return res
 
 
@@ -455,7 +390,7 @@ def stats(values: list) -> dict:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def measure(args, transport: str, emu: RuntimeApiEmulator) -> dict:
+def measure(args, transport: str, api: RuntimeApi) -> dict:
     moto = Moto(tls=(transport == "https"))
     try:
         subs = subjects(args)
@@ -464,13 +399,13 @@ def measure(args, transport: str, emu: RuntimeApiEmulator) -> dict:
         for i in range(total):
             rot = i % len(subs)
             for s in subs[rot:] + subs[:rot]:
-                r = run_one(emu, moto, s, f"{transport}-{slug(s.name)}-{i}")
+                r = run_one(api, moto, s, f"{transport}-{slug(s.name)}-{i}")
                 if i >= args.warmup:
                     results[s.name].append(r)
             print(f"  {transport}: run {i + 1}/{total} done", file=sys.stderr)
         probes = {}
         if not args.no_rtt and transport == "http":
-            probes = round_trips(emu, moto, subs)
+            probes = round_trips(api, moto, subs)
     finally:
         moto.stop()
     table = {}
@@ -487,7 +422,7 @@ def measure(args, transport: str, emu: RuntimeApiEmulator) -> dict:
     return table
 
 
-def round_trips(emu, moto: Moto, subs: list[Subject], passes: int = 3) -> dict:
+def round_trips(api: RuntimeApi, moto: Moto, subs: list[Subject], passes: int = 3) -> dict:
     """Untimed runs through the recording proxy (plain HTTP); the worst pass is reported.
 
     Per run: the Cognito calls of the first invocation, how many sequential rounds of them
@@ -502,33 +437,34 @@ def round_trips(emu, moto: Moto, subs: list[Subject], passes: int = 3) -> dict:
                 if s.event == "none":
                     continue
                 proxy.calls = []
-                r = run_one(emu, moto, s, f"rtt-{slug(s.name)}-{n}", endpoint=proxy.endpoint)
-                cs = r["_cs"]
+                r = run_one(api, moto, s, f"rtt-{slug(s.name)}-{n}", endpoint=proxy.endpoint)
+                run = r["_run"]
+                sent = run.sent_at[0] if run.sent_at else None
+                answered = run.answered_at[0] if run.answered_at else None
                 calls = sorted(proxy.calls, key=lambda c: c.start)
-                inv = [c for c in calls if cs.event_sent_at and c.end >= cs.event_sent_at
-                       and c.start < (cs.response_at or c.start + 1)]
+                inv = [c for c in calls if sent and c.end >= sent and c.start < (answered or c.start + 1)]
                 cognito = [c for c in inv if c.cognito]
                 sets = [c for c in cognito if c.target == "AdminSetUserPassword"]
                 before_set = ([c for c in cognito if c.end <= sets[0].start] if sets else cognito)
                 jwks = [c for c in calls if c.target.endswith("jwks.json")]
                 wait = None
-                if jwks and cs.event_sent_at:
-                    wait = max(0.0, (jwks[0].end - cs.event_sent_at) / 1e6)
+                if jwks and sent:
+                    wait = max(0.0, (jwks[0].end - sent) / 1e6)
                 row = {"ok_probe": r["ok"],
                        "calls_init": [c.target for c in calls
-                                      if cs.first_next_at and c.end <= cs.first_next_at],
+                                      if run.first_next_at and c.end <= run.first_next_at],
                        "calls_invoke": [c.target for c in inv],
                        "sequential_invoke": sequential_depth(cognito),
                        "rounds_before_set": sequential_depth(before_set),
                        "set_calls": len(sets),
                        "jwks_fetches": len(jwks),
                        "jwks_wait_ms": wait,
-                       "jwks_ms_from_spawn": ([round((jwks[0].start - cs.spawned_at) / 1e6, 2),
-                                               round((jwks[0].end - cs.spawned_at) / 1e6, 2)]
+                       "jwks_ms_from_spawn": ([round((jwks[0].start - run.spawned_at) / 1e6, 2),
+                                               round((jwks[0].end - run.spawned_at) / 1e6, 2)]
                                               if jwks else None),
                        "init_end_ms_from_spawn": r["init_ms"],
-                       "timeline_ms": [(c.target, round((c.start - cs.spawned_at) / 1e6, 2),
-                                        round((c.end - cs.spawned_at) / 1e6, 2)) for c in calls]}
+                       "timeline_ms": [(c.target, round((c.start - run.spawned_at) / 1e6, 2),
+                                        round((c.end - run.spawned_at) / 1e6, 2)) for c in calls]}
                 prev = out.get(s.name)
                 worse = (prev is None or not row["ok_probe"]
                          or (row["rounds_before_set"], row["jwks_wait_ms"] or 0)
@@ -604,8 +540,6 @@ def main() -> None:
     p.add_argument("--floor-bin", type=Path, default=ROOT / "bench/target/release/floor")
     p.add_argument("--rust-bin", type=Path, default=ROOT / "target/release/admin-set-password")
     p.add_argument("--skip-python", action="store_true")
-    p.add_argument("--no-variants", action="store_true",
-                   help="only the REST subject of the function (no warm-up, no direct)")
     p.add_argument("--extra-bin", action="append", metavar="LABEL=PATH",
                    help="another build of the function to compare (REST)")
     p.add_argument("--no-rtt", action="store_true", help="skip the round-trip/handshake probes")
@@ -624,11 +558,9 @@ def main() -> None:
     meta = {"commit": commit, "runs": args.runs, "warmup": args.warmup,
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg())}
-    emu = RuntimeApiEmulator()
-    tables = {}
-    for transport in args.transport.split(","):
-        tables[transport] = measure(args, transport, emu)
-    emu.shutdown()
+    api = RuntimeApi()
+    tables = {transport: measure(args, transport, api) for transport in args.transport.split(",")}
+    api.shutdown()
     meta["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"meta": meta, "tables": tables}, indent=2))

@@ -35,11 +35,10 @@ def uint_b64(n: int) -> str:
 class FakeCognito:
     """Runs an asyncio HTTP/1.1 server (keep-alive) on 127.0.0.1 in a thread of its own."""
 
-    def __init__(self, admin: str, target: str, groups: list[str], tls: tuple | None = None):
-        """`tls`: (certificate, key) paths to serve HTTPS; connections are counted."""
+    def __init__(self, admin: str, groups: list[str]):
         self.pool_id = f"{REGION}_FakeBench1"
         self.client_id = "fakebenchclient1"
-        self.admin, self.target, self.groups = admin, target, groups
+        self.admin, self.groups = admin, groups
         self.admin_sub = str(uuid.uuid4())
         self.target_sub = str(uuid.uuid4())
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -52,17 +51,10 @@ class FakeCognito:
         self.loop = asyncio.new_event_loop()
         ready = threading.Event()
         self.port = 0
-
         self.connections = 0
-        self.tls = tls is not None
-        ssl_ctx = None
-        if tls:
-            import ssl
-            ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ssl_ctx.load_cert_chain(str(tls[0]), str(tls[1]))
 
         async def start():
-            self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=ssl_ctx)
+            self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
             self.port = self.server.sockets[0].getsockname()[1]
             ready.set()
 
@@ -76,7 +68,7 @@ class FakeCognito:
 
     @property
     def endpoint(self) -> str:
-        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def issuer(self) -> str:
@@ -164,19 +156,13 @@ class FakeCognito:
         finally:
             writer.close()
 
-    def stop(self) -> None:
-        # The loop runs on in its daemon thread (stopping it under open keep-alive
-        # connections only produces warnings); it ends with the process.
-        self.loop.call_soon_threadsafe(self.server.close)
-
-
 def serve_main() -> None:
     """Runs the fake in a process of its own (the soak's latencies must not wait for the
     GIL of the process that runs the Runtime API emulator): prints one JSON line with the
     endpoint, pool, client and a fresh ID token, then serves until killed. `GET /_stats`
     answers the call counts."""
     import sys
-    fake = FakeCognito(admin=sys.argv[1], target=sys.argv[2], groups=sys.argv[3].split(","))
+    fake = FakeCognito(admin=sys.argv[1], groups=sys.argv[2].split(","))
     token, claims = fake.id_token()
     print(json.dumps({"endpoint": fake.endpoint, "pool_id": fake.pool_id,
                       "client_id": fake.client_id, "token": token, "claims": claims}),

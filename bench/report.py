@@ -1,5 +1,5 @@
 """Prints the cold-start tables, the sizes, the decision-path timings, the soak and every
-target of issue 12 as PASS/FAIL with the measured value, from what `make bench` left in
+performance target as PASS/FAIL with the measured value, from what `make bench` left in
 bench/target and target/criterion. A target whose measurement is missing is MISSING."""
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def main() -> None:
     else:
         t.add("soak: p99 ≤ 3× p50", None, None)
 
-    print("### Issue 12 targets (REST event with a real token, every rule on)\n")
+    print("### Targets (REST event with a real token, every rule on)\n")
     print("| target | measured | |\n|---|---|---|")
     for name, value, verdict in t.rows:
         print(f"| {name} | {value} | {verdict} |")

@@ -25,13 +25,7 @@ def main() -> None:
         rows[label] = {"zip_bytes": p.stat().st_size, "bootstrap_bytes": unzipped}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(rows, indent=2))
-    print("| package | bootstrap.zip | bootstrap (unzipped) |\n|---|---|---|")
-    for label, r in rows.items():
-        if r is None:
-            print(f"| {label} | not built | - |")
-        else:
-            print(f"| {label} | {r['zip_bytes'] / 1e6:.2f} MB ({r['zip_bytes']} B) | "
-                  f"{r['bootstrap_bytes'] / 1e6:.2f} MB |")
+    print(OUT.read_text())  # bench/report.py prints them as a table
 
 
 if __name__ == "__main__":

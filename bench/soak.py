@@ -22,14 +22,12 @@ import statistics
 import subprocess
 import sys
 import urllib.request
+import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from coldstart import (ADMIN, NEW_PASSWORD, WORK, Moto,  # noqa: E402
-                       function_env, lambda_env, rest_event)
-from emulator import RuntimeApiEmulator, Soak  # noqa: E402
+from coldstart import ADMIN, ROOT, WORK, Moto, function_env, lambda_env, rest_event
+from runtime_api import RuntimeApi
 
-ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "target" / "soak.json"
 WARMUP = 100  # invocations after which RSS is taken as the warm baseline
 
@@ -53,46 +51,43 @@ def main() -> None:
     sys.setswitchinterval(0.0005)  # the emulator's threads hand over the GIL promptly
     if args.backend == "fake":
         fake = subprocess.Popen([sys.executable, str(Path(__file__).parent / "fake_cognito.py"),
-                                 ADMIN, "alice", "admins"], stdout=subprocess.PIPE, text=True)
+                                 ADMIN, "admins"], stdout=subprocess.PIPE, text=True)
         info = json.loads(fake.stdout.readline())
-        token, claims = info["token"], info["claims"]
+        token = info["token"]
         seed = {"pool_id": info["pool_id"], "client_id": info["client_id"]}
         endpoint = info["endpoint"]
         env = lambda_env(endpoint, None)
     else:
         moto = Moto(tls=False)
         seed = moto.seed()
-        token, claims = seed["token"], seed["claims"]
+        token = seed["token"]
         endpoint = moto.endpoint
         env = lambda_env(endpoint, None)
     env.update(function_env(seed))
     # permanent=false keeps the target in FORCE_CHANGE_PASSWORD: every invocation is alike.
-    payload = json.dumps(rest_event(token, claims, permanent=False)).encode()
+    payload = json.dumps(rest_event(token, permanent=False)).encode()
+    events = [(str(uuid.uuid4()), payload) for _ in range(args.invocations)]
 
-    def events():
-        while True:
-            yield payload
-
-    emu = RuntimeApiEmulator()
-    soak = Soak(events(), args.invocations)
+    api = RuntimeApi()
     log = WORK / "logs" / f"soak-{args.backend}.log"
     try:
-        emu.soak([str(args.rust_bin)], env, soak, log_path=log)
+        soak = api.run([str(args.rust_bin)], env, events, log_path=log, timeout_s=600)
         stats = {}
         if fake:
             with urllib.request.urlopen(f"{endpoint}/_stats") as resp:
                 stats = json.loads(resp.read())
     finally:
-        emu.shutdown()
+        api.shutdown()
         if moto:
             moto.stop()
         if fake:
             fake.kill()
             fake.wait()
 
-    lat_ms = [ns / 1e6 for ns in soak.latency_ns]
-    errors = sum(1 for o in soak.outcomes if o != "response")
-    bad_status = 0  # non-2xx answers are already outcomes other than "response"
+    lat_ms = [(end - start) / 1e6 for start, end in zip(soak.sent_at, soak.answered_at)]
+    # An API answer other than 2xx is an error too.
+    failed = [body[:300] for _, kind, body in soak.answers
+              if kind != "response" or not 200 <= json.loads(body).get("statusCode", 0) < 300]
     rss = [r for r in soak.rss_kb if r is not None]
     warm = lat_ms[1:]  # the first invocation is the cold one
     result = {
@@ -102,7 +97,7 @@ def main() -> None:
         "outcome": soak.outcome,
         # An operation the fake does not know was answered with an error: counted here even
         # if the function turned it into a success.
-        "errors": (errors + bad_status + (args.invocations - len(lat_ms))
+        "errors": (len(failed) + (args.invocations - len(lat_ms))
                    + sum(stats.get("unknown", {}).values())),
         "unknown_operations": stats.get("unknown", {}),
         "calls": stats.get("calls", {}),
@@ -119,7 +114,8 @@ def main() -> None:
         "cpu_ms_total": soak.cpu_total_ns / 1e6 if soak.cpu_total_ns else None,
         "cpu_ms_per_invocation": (soak.cpu_total_ns / 1e6 / len(lat_ms)
                                   if soak.cpu_total_ns and lat_ms else None),
-        "sample_bodies": [b.decode(errors="replace") for b in soak.bodies[:3]],
+        "sample_bodies": [b[:300].decode(errors="replace") for b in
+                          (failed or [body for _, _, body in soak.answers])[:3]],
         # Every latency in order, to tell periodic stalls (the function's timers, a pool
         # reaper) from scattered ones (the machine's scheduler).
         "latencies_ms": [round(x, 3) for x in lat_ms],

@@ -1,8 +1,8 @@
-# `make bench`: the performance benchmark (method, targets and numbers: docs/performance.md).
-# Cold starts against a local Runtime API emulator and moto (real ID tokens, real JWKS),
-# round trips and TLS handshakes per cold start, zipped bootstrap sizes for x86_64 and
-# arm64, the criterion micro-benchmark of the decision path, and a 5,000-invocation soak;
-# then every target as PASS/FAIL. Takes minutes: three LTO release builds of the function
+# `make bench`: the performance benchmark (method and results: docs/performance.md).
+# Everything lives in bench/. Cold starts under tools/runtime_api.py against moto (real ID
+# tokens, real JWKS), round trips and TLS handshakes per cold start, zipped bootstrap sizes
+# for x86_64 and arm64, the criterion micro-benchmark of the decision path (bench/decision.rs)
+# and a 5,000-invocation soak; then every target as PASS/FAIL. Takes minutes: three LTO release builds of the function
 # (host, x86_64 and arm64 zips) plus the floor.
 #   make bench BENCH_RUNS=25              more runs per subject
 #   make bench-coldstart BENCH_TRANSPORT=http   one part only

@@ -8,8 +8,9 @@
 #   make workflow-rehearsal the template's state machines executed on moto against the
 #                           function's debug build (run after cargo-test: reuses its build)
 #   make sam-build-check    sam build --beta-features (cargo-lambda + zig, arm64, minutes),
-#                           then the bootstrap under qemu-aarch64 against moto;
-#                           SKIP_SAM_BUILD=1 skips both locally (CI never sets it)
+#                           then the bootstrap rehearsal: the shipped bootstrap under
+#                           qemu-aarch64 against moto; SKIP_SAM_BUILD=1 skips both locally
+#                           (CI never sets it)
 # See docs/deploy.md for what each check guarantees and what none of them proves.
 
 VENV ?= .venv
@@ -20,8 +21,7 @@ DEPLOY_ENV := SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true \
 	PATH="$(abspath $(VENV))/bin:$$PATH"
 
 .PHONY: template-check cfn-lint sam-validate checkov-venv checkov openapi-requests-check openapi-check \
-	template-iam-test template-tests stack-rehearsal workflow-rehearsal sam-build-check qemu-deps bootstrap-rehearsal \
-	release-hostile
+	template-iam-test template-tests stack-rehearsal workflow-rehearsal sam-build-check qemu-deps bootstrap-rehearsal
 
 template-check: cfn-lint sam-validate checkov openapi-requests-check template-tests stack-rehearsal
 
@@ -82,9 +82,6 @@ qemu-deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq qemu-user libc6-arm64-cross; }
 	@$(QEMU_READY)
 
-bootstrap-rehearsal: venv qemu-deps
-	$(VENV)/bin/python tools/rehearse_bootstrap.py --build-dir $(SAM_BUILD_DIR)
-
 # cargo-lambda cross-compiles with the zig from the venv; the aarch64 standard library
 # comes from rustup (a no-op once installed).
 sam-build-check: venv
@@ -95,17 +92,15 @@ else
 		|| rustup target add aarch64-unknown-linux-gnu
 	$(DEPLOY_ENV) $(VENV)/bin/sam build --beta-features --template-file template.yaml \
 		--build-dir $(SAM_BUILD_DIR)
-	for b in $$($(VENV)/bin/python tools/rehearse_bootstrap.py --build-dir $(SAM_BUILD_DIR) --artifacts); do \
-		$(VENV)/bin/python tools/check_bootstrap.py $$b || exit 1; done
+	$(VENV)/bin/python tools/check_bootstrap.py --build-dir $(SAM_BUILD_DIR)
 	$(MAKE) --no-print-directory bootstrap-rehearsal
-	$(MAKE) --no-print-directory release-hostile
 endif
 
-# Hostile sizes (24,600 header names, a 6 MB payload) and the hostile corpus through the
-# shipped build: release profile, panic = abort, arm64 under qemu. The test is #[ignore]d in a
-# plain `cargo test` because it needs this artifact; RELEASE_BIN=path runs it on another build
-# (e.g. a native `cargo build --release` for numbers without qemu's overhead).
+# The build that ships (release profile, panic = abort, arm64 under qemu) through the
+# #[ignore]d tests of tests/binary.rs: every sample event in both deployments, then hostile
+# sizes (24,600 header names, a 6 MB payload) and the hostile corpus. RELEASE_BIN=path runs
+# them on another build (e.g. a native `cargo build --release`, without qemu's overhead).
 RELEASE_BIN ?= $(abspath tools/qemu-bootstrap.sh)
-release-hostile: venv qemu-deps
+bootstrap-rehearsal: venv qemu-deps
 	ADMIN_SET_PASSWORD_RELEASE_BIN=$(RELEASE_BIN) MOTO_SERVER=$(abspath $(VENV))/bin/moto_server \
 		cargo test --locked --test binary -- --ignored --nocapture

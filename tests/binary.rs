@@ -1,17 +1,17 @@
 //! The real binary, run as Lambda runs it: a local Runtime API hands it every sample event in
 //! `events/` (and some hostile ones), Cognito is moto via `AWS_ENDPOINT_URL`, logging is at
-//! TRACE. Checks each answer, one audit line and one EMF document per invocation, and that no
-//! password used appears anywhere in the process's output.
+//! TRACE. Checks each answer, one audit line and one EMF document per invocation, that the
+//! targets sign in with their new passwords, and that no password used appears anywhere in
+//! the process's output. The `#[ignore]`d tests run the shipped build (`make bootstrap-rehearsal`).
 
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use support::runtime_api::{Answer, RuntimeApi};
-use support::{artifacts_dir, Pool};
+use support::runtime_api::{self, Answer, Run};
+use support::{artifacts_dir, Pool, SignIn};
 
 /// What each sample event must produce: an HTTP status for API shapes (sent to the API
 /// deployment with a real moto token, except the forged ones), `Ok` or an `errorType` for
@@ -45,36 +45,30 @@ const EXPECTED: &[(&str, &str)] = &[
 fn release_binary() -> PathBuf {
     let path = std::env::var("ADMIN_SET_PASSWORD_RELEASE_BIN")
         .map(PathBuf::from)
-        .expect("ADMIN_SET_PASSWORD_RELEASE_BIN names the release build (make release-hostile sets it)");
+        .expect("ADMIN_SET_PASSWORD_RELEASE_BIN names the release build (make bootstrap-rehearsal sets it)");
     assert!(path.exists(), "{} is missing", path.display());
     path
 }
 
-/// Starts the binary against `runtime` with the Lambda environment plus `env`.
-fn spawn_function(runtime: &RuntimeApi, env: &[(&str, &str)], name: &str) -> (Child, PathBuf) {
-    spawn_binary(Path::new(env!("CARGO_BIN_EXE_admin-set-password")), runtime, env, name)
+fn debug_binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_admin-set-password"))
 }
 
-fn spawn_binary(binary: &Path, runtime: &RuntimeApi, env: &[(&str, &str)], name: &str) -> (Child, PathBuf) {
-    let output = artifacts_dir("logs").join(format!("{name}.log"));
-    let file = std::fs::File::create(&output).unwrap();
-    let mut command = Command::new(binary);
-    command
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", &runtime.address)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "admin-set-password")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test-stream")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/admin-set-password")
-        .env("AWS_REGION", support::REGION)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .envs(env.iter().copied())
-        .stdout(Stdio::from(file.try_clone().unwrap()))
-        .stderr(Stdio::from(file));
-    (command.spawn().expect("start the function binary"), output)
+/// Runs `binary` on `events` with the Lambda environment plus `env`.
+fn run(binary: &Path, env: &[(&str, &str)], events: &[(String, String)], name: &str, within: Duration) -> Run {
+    let mut lambda = vec![
+        ("AWS_LAMBDA_FUNCTION_NAME", "admin-set-password"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "test-stream"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/admin-set-password"),
+        ("AWS_REGION", support::REGION),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    lambda.extend_from_slice(env);
+    runtime_api::run(binary, &lambda, events, name, within)
 }
 
 fn expected_answer(answer: &Answer) -> String {
@@ -96,14 +90,9 @@ fn run_deployment(
     name: &str,
 ) -> (Vec<(String, Answer)>, String) {
     let total = events.len();
-    let runtime = RuntimeApi::start(events);
-    let (mut child, output) = spawn_binary(binary, &runtime, env, name);
-    let answers = runtime.wait_for_answers(total, Duration::from_secs(60));
-    child.kill().ok();
-    child.wait().ok();
-    let stdout = std::fs::read_to_string(&output).unwrap();
-    assert_eq!(answers.len(), total, "answers: {answers:?}\noutput:\n{stdout}");
-    let lines: Vec<Value> = stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let Run { answers, output, .. } = run(binary, env, &events, name, Duration::from_secs(120));
+    assert_eq!(answers.len(), total, "answers: {answers:?}\noutput:\n{output}");
+    let lines: Vec<Value> = output.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     for (id, _) in &answers {
         let audits = lines
             .iter()
@@ -112,11 +101,22 @@ fn run_deployment(
     }
     let emf = lines.iter().filter(|l| l.get("_aws").is_some()).count();
     assert_eq!(emf, total, "one EMF document per invocation");
-    (answers, stdout)
+    (answers, output)
 }
 
 #[tokio::test]
 async fn every_sample_event_through_the_real_binary_in_both_deployments() {
+    every_sample_event_in_both_deployments(debug_binary(), "binary").await;
+}
+
+/// The artifact `sam build` made (arm64, under qemu), with the same events and checks.
+#[tokio::test]
+#[ignore = "needs the release build: make bootstrap-rehearsal (part of make test, after sam build)"]
+async fn every_sample_event_through_the_release_binary_in_both_deployments() {
+    every_sample_event_in_both_deployments(&release_binary(), "release").await;
+}
+
+async fn every_sample_event_in_both_deployments(binary: &Path, tag: &str) {
     let listed: Vec<String> = std::fs::read_dir(support::project_root().join("events"))
         .unwrap()
         .map(|e| {
@@ -172,15 +172,20 @@ async fn every_sample_event_through_the_real_binary_in_both_deployments() {
         ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
         ("COGNITO_WARMUP", "true"),
     ];
-    let binary = Path::new(env!("CARGO_BIN_EXE_admin-set-password"));
     let mut api_env = common.to_vec();
     api_env.extend([("ENTRY_POINTS", "api"), ("ADMIN_CLIENT_IDS", pool.client_id.as_str())]);
-    let (api_answers, api_out) = run_deployment(binary, &api_env, api_events, "binary_api");
-    // The API events left bob with a temporary password; an established user is CONFIRMED.
+    let (api_answers, api_out) = run_deployment(binary, &api_env, api_events, &format!("{tag}_api"));
+    // The last API set on bob is http-set-temporary's.
+    assert_eq!(
+        pool.sign_in("bob", "Http-Passw0rd!2026").await,
+        SignIn::Challenge("NEW_PASSWORD_REQUIRED".into())
+    );
+    // An established user is CONFIRMED.
     pool.confirm("bob").await;
     let mut workflow_env = common.to_vec();
     workflow_env.push(("ENTRY_POINTS", "workflow"));
-    let (workflow_answers, workflow_out) = run_deployment(binary, &workflow_env, workflow_events, "binary_workflow");
+    let (workflow_answers, workflow_out) =
+        run_deployment(binary, &workflow_env, workflow_events, &format!("{tag}_workflow"));
 
     let mut expectations: Vec<(String, String)> = EXPECTED
         .iter()
@@ -202,31 +207,21 @@ async fn every_sample_event_through_the_real_binary_in_both_deployments() {
             "a password or token used in this test reached the function's output"
         );
     }
-    support::write_artifacts("binary_all_events", &stdout, &secrets);
+    support::write_artifacts(&format!("{tag}_all_events"), &stdout, &secrets);
     assert_eq!(
         pool.status("newbie").await,
         "CONFIRMED",
         "the last set on newbie was permanent"
     );
+    assert_eq!(pool.sign_in("newbie", "Secret-Passw0rd!9").await, SignIn::Tokens);
 }
 
-/// Peak resident memory of a running process, from /proc (kB).
-fn peak_rss_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse().ok())
-        .unwrap_or(0)
-}
-
-/// The hostile sizes, through the release binary: 24,600 header names (which made a
+/// Hostile sizes, through the release binary: 24,600 header names (which made a
 /// `HeaderMap` panic, and a release build aborts on panic) get a 4xx and the process serves
 /// the next event; a 6 MB direct payload is refused fast, with a small peak RSS; then the whole
 /// hostile corpus. Time and RSS are printed for the record, with generous functional bounds.
 #[tokio::test]
-#[ignore = "needs the release build: make release-hostile (part of make test, after sam build)"]
+#[ignore = "needs the release build: make bootstrap-rehearsal (part of make test, after sam build)"]
 async fn hostile_sizes_and_the_corpus_through_the_release_binary() {
     let binary = release_binary();
     let pool = Pool::seeded().await;
@@ -247,10 +242,10 @@ async fn hostile_sizes_and_the_corpus_through_the_release_binary() {
     );
 
     // API deployment: the many-headers event, then an ordinary one it must still serve.
-    let runtime = RuntimeApi::start(vec![
+    let events = [
         ("req-many-headers".into(), many_headers.to_string()),
         ("req-after".into(), follow_up.to_string()),
-    ]);
+    ];
     let env = [
         ("USER_POOL_ID", pool.id.as_str()),
         ("ADMIN_GROUPS", "admins,helpdesk"),
@@ -258,10 +253,7 @@ async fn hostile_sizes_and_the_corpus_through_the_release_binary() {
         ("ENTRY_POINTS", "api"),
         ("ADMIN_CLIENT_IDS", pool.client_id.as_str()),
     ];
-    let (mut child, _) = spawn_binary(&binary, &runtime, &env, "release_many_headers");
-    let answers = runtime.wait_for_answers(2, Duration::from_secs(30));
-    child.kill().ok();
-    child.wait().ok();
+    let answers = run(&binary, &env, &events, "release_many_headers", Duration::from_secs(30)).answers;
     assert_eq!(
         answers.len(),
         2,
@@ -276,7 +268,7 @@ async fn hostile_sizes_and_the_corpus_through_the_release_binary() {
     assert_eq!(expected_answer(&answers[1].1), "404", "the next event is served");
 
     // Workflow deployment: the 6 MB payload.
-    let runtime = RuntimeApi::start(vec![("req-six-mb".into(), six_mb)]);
+    let events = [("req-six-mb".into(), six_mb)];
     let env = [
         ("USER_POOL_ID", pool.id.as_str()),
         ("ADMIN_GROUPS", "admins,helpdesk"),
@@ -284,13 +276,12 @@ async fn hostile_sizes_and_the_corpus_through_the_release_binary() {
         ("ENTRY_POINTS", "workflow"),
         ("PASSWORD_SECRET_PREFIX", pool.secret_prefix.as_str()),
     ];
-    let (mut child, _) = spawn_binary(&binary, &runtime, &env, "release_six_mb");
-    let started = std::time::Instant::now();
-    let answers = runtime.wait_for_answers(1, Duration::from_secs(30));
-    let elapsed = started.elapsed();
-    let rss_kb = peak_rss_kb(child.id());
-    child.kill().ok();
-    child.wait().ok();
+    let six = run(&binary, &env, &events, "release_six_mb", Duration::from_secs(30));
+    let (answers, elapsed, rss_kb) = (
+        six.answers,
+        six.first_answer_after.unwrap_or(Duration::MAX),
+        six.peak_rss_kb.unwrap_or(0),
+    );
     assert_eq!(answers.len(), 1);
     assert_eq!(expected_answer(&answers[0].1), "InvalidRequest");
     println!("six_mb_direct_payload: answered in {elapsed:?} (incl. process start), peak RSS {rss_kb} kB");
@@ -316,7 +307,6 @@ async fn hostile_sizes_and_the_corpus_through_the_release_binary() {
         .collect();
     corpus.sort();
     let total = corpus.len();
-    let runtime = RuntimeApi::start(corpus);
     let env = [
         ("USER_POOL_ID", pool.id.as_str()),
         ("ADMIN_GROUPS", "admins,helpdesk"),
@@ -325,16 +315,8 @@ async fn hostile_sizes_and_the_corpus_through_the_release_binary() {
         ("ADMIN_CLIENT_IDS", pool.client_id.as_str()),
         ("PASSWORD_SECRET_PREFIX", pool.secret_prefix.as_str()),
     ];
-    let (mut child, output) = spawn_binary(&binary, &runtime, &env, "release_corpus");
-    let answers = runtime.wait_for_answers(total, Duration::from_secs(60));
-    child.kill().ok();
-    child.wait().ok();
-    assert_eq!(
-        answers.len(),
-        total,
-        "{}",
-        std::fs::read_to_string(output).unwrap_or_default()
-    );
+    let Run { answers, output, .. } = run(&binary, &env, &corpus, "release_corpus", Duration::from_secs(60));
+    assert_eq!(answers.len(), total, "{output}");
     for (id, answer) in &answers {
         let got = expected_answer(answer);
         assert!(
@@ -357,19 +339,15 @@ fn collect_passwords(event: &Value, into: &mut Vec<String>) {
 
 #[test]
 fn missing_configuration_stops_init_naming_the_variable() {
-    let runtime = RuntimeApi::start(Vec::new());
-    let (mut child, output) = spawn_function(
-        &runtime,
-        &[("ADMIN_GROUPS", "admins"), ("ENTRY_POINTS", "workflow")],
+    let env = [("ADMIN_GROUPS", "admins"), ("ENTRY_POINTS", "workflow")];
+    let init = run(
+        debug_binary(),
+        &env,
+        &[],
         "binary_missing_config",
+        Duration::from_secs(20),
     );
-    let status = wait_with_timeout(&mut child, Duration::from_secs(20));
-    let text = std::fs::read_to_string(output).unwrap();
-    assert!(
-        matches!(status, Some(s) if !s.success()),
-        "init must fail: {status:?}\n{text}"
-    );
-    assert!(text.contains("USER_POOL_ID is required but not set"), "{text}");
+    assert_init_failed(&init, "USER_POOL_ID is required but not set");
 }
 
 #[test]
@@ -389,22 +367,20 @@ fn on_lambda_the_entry_point_and_the_api_clients_must_be_configured() {
         ),
     ];
     for (i, (env, message)) in cases.iter().enumerate() {
-        let runtime = RuntimeApi::start(Vec::new());
-        let (mut child, output) = spawn_function(&runtime, env, &format!("binary_init_{i}"));
-        let status = wait_with_timeout(&mut child, Duration::from_secs(20));
-        let text = std::fs::read_to_string(output).unwrap();
-        assert!(
-            matches!(status, Some(s) if !s.success()),
-            "init must fail: {status:?}\n{text}"
+        let init = run(
+            debug_binary(),
+            env,
+            &[],
+            &format!("binary_init_{i}"),
+            Duration::from_secs(20),
         );
-        assert!(text.contains(message), "{message}: {text}");
+        assert_init_failed(&init, message);
     }
 }
 
 #[tokio::test]
 async fn warm_up_refuses_a_pool_that_does_not_exist() {
     let endpoint = support::moto_endpoint();
-    let runtime = RuntimeApi::start(Vec::new());
     let env = [
         ("USER_POOL_ID", "us-east-1_NoSuchPool"),
         ("ADMIN_GROUPS", "admins"),
@@ -412,24 +388,17 @@ async fn warm_up_refuses_a_pool_that_does_not_exist() {
         ("AWS_ENDPOINT_URL", endpoint),
         ("COGNITO_WARMUP", "true"),
     ];
-    let (mut child, output) = spawn_function(&runtime, &env, "binary_wrong_pool");
-    let status = wait_with_timeout(&mut child, Duration::from_secs(30));
-    let text = std::fs::read_to_string(output).unwrap();
-    assert!(
-        matches!(status, Some(s) if !s.success()),
-        "init must fail: {status:?}\n{text}"
-    );
-    assert!(text.contains("USER_POOL_ID or the function's role is wrong"), "{text}");
+    let init = run(debug_binary(), &env, &[], "binary_wrong_pool", Duration::from_secs(30));
+    assert_init_failed(&init, "USER_POOL_ID or the function's role is wrong");
 }
 
-fn wait_with_timeout(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = std::time::Instant::now() + within;
-    while std::time::Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.kill().ok();
-    None
+/// The process stopped by itself, unsuccessfully, saying `message`.
+fn assert_init_failed(init: &Run, message: &str) {
+    let status = (init.outcome.as_str(), init.exit_code);
+    assert!(
+        status.0 == "exited" && status.1 != Some(0),
+        "init must fail: {status:?}\n{}",
+        init.output
+    );
+    assert!(init.output.contains(message), "{message}: {}", init.output);
 }

@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
-"""Asserts that a Lambda `bootstrap` is an aarch64 Linux ELF executable and prints its size.
+"""Asserts that both functions ship one `bootstrap`, an aarch64 Linux ELF executable, and
+prints its size.
 
+Finds it through the template `sam build` wrote: SAM builds functions with the same CodeUri
+and build metadata once and points both at one artifact directory (e.g. `ApiFunction-Shared`).
 Reads the ELF header and program headers directly (no `file` needed): 64-bit,
 little-endian, machine EM_AARCH64, type EXEC, or DYN with a PT_INTERP (a PIE
 executable rather than a shared library), executable by its owner. For a binary
 linked against glibc, also checks that no versioned symbol needs a glibc newer than
 the runtime's (provided.al2023 ships glibc 2.34).
 
-Usage: check_bootstrap.py PATH [--max-glibc 2.34]
+Usage: check_bootstrap.py [--build-dir .aws-sam/build] [--max-glibc 2.34]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import stat
@@ -30,14 +34,28 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+def built_bootstrap(build_dir: Path) -> Path:
+    from samtranslator.yaml_helper import yaml_parse
+
+    try:
+        built = yaml_parse((build_dir / "template.yaml").read_text())
+        paths = [build_dir / built["Resources"][f]["Properties"]["CodeUri"] / "bootstrap"
+                 for f in ("ApiFunction", "WorkflowFunction")]
+        digests = {hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+    except (OSError, KeyError) as error:
+        fail(f"no built bootstraps in {build_dir} (did `sam build` run?): {error}")
+    if len(digests) != 1:
+        fail(f"ApiFunction and WorkflowFunction ship different bootstraps: {", ".join(map(str, paths))}")
+    return paths[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", type=Path)
+    parser.add_argument("--build-dir", type=Path, default=Path(".aws-sam/build"))
     parser.add_argument("--max-glibc", default="2.34", help="newest GLIBC_x.y symbol version allowed")
     args = parser.parse_args()
 
-    if not args.path.is_file():
-        fail(f"{args.path} does not exist (did `sam build` run?)")
+    args.path = built_bootstrap(args.build_dir)
     data = args.path.read_bytes()
     if len(data) < 64 or data[:4] != b"\x7fELF":
         fail(f"{args.path} is not an ELF file")

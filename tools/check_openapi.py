@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 from openapi_spec_validator import validate as validate_spec
+from samtranslator.yaml_helper import yaml_parse  # CloudFormation's short-form tags
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,29 +43,6 @@ EXPECT_INVALID = re.compile(
 
 MAX_BODY_BYTES = 4 * 1024
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-
-
-class CfnLoader(yaml.SafeLoader):
-    """YAML loader that turns CloudFormation short-form tags into their long form."""
-
-
-def _cfn_constructor(loader: CfnLoader, tag_suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if tag_suffix == "Ref":
-        return {"Ref": value}
-    if tag_suffix == "Condition":
-        return {"Condition": value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{tag_suffix}": value}
-
-
-CfnLoader.add_multi_constructor("!", _cfn_constructor)
 
 
 class Problems:
@@ -289,7 +267,7 @@ def main() -> int:
         validate_spec(spec)
     except Exception as err:  # the validator raises several unrelated types
         problems.add(str(args.spec), f"not a valid OpenAPI document: {err}")
-    template = yaml.load(args.template.read_text(), Loader=CfnLoader)
+    template = yaml_parse(args.template.read_text())
     check_template(spec, template, problems)
     n_requests = check_requests(spec, args.events, problems)
     n_responses = 0 if args.requests_only else check_responses(spec, args.responses, problems)

@@ -3,11 +3,10 @@ password the demo used gets tokens, a NEW_PASSWORD_REQUIRED challenge, or is ref
 
 import sys
 
-import boto3
+from moto_seed import Seed
 
 endpoint, pool, client = sys.argv[1:4]
-cognito = boto3.client("cognito-idp", endpoint_url=endpoint, region_name="us-east-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+cognito = Seed(endpoint).cognito
 candidates = ["Initial-Passw0rd!1", "Temp-Passw0rd!2026", "Perm-Passw0rd!2026", "Http-Passw0rd!2026",
               "Direct-Passw0rd!2026", "Onboard-Passw0rd!7", "Carol-Passw0rd!8", "Secret-Passw0rd!9"]
 for user in ["alice", "bob", "carol", "rooty", "newbie"]:
