@@ -212,6 +212,8 @@ async fn the_live_caller_decides_not_the_token() {
     assert!(run.api().1["error"]["message"].as_str().unwrap().contains("disabled"));
 
     // Deleted and re-created under the same name: the old token's sub is someone else's.
+    // (An admin when the token was issued, or the token alone would be refused.)
+    pool.recreate("rooty", &["root", "admins"]).await;
     let mut event = pool.event("rest-set-temporary");
     claims_mut(&mut event)["cognito:username"] = json!("rooty");
     let token = pool.id_token("rooty").await;
