@@ -319,7 +319,10 @@ fn state_machine_grants(machine: &str) -> BTreeMap<String, BTreeSet<String>> {
                 "secretsmanager:DeleteSecret".to_owned(),
                 one(secret_arn_pattern(SECRET_PREFIX)),
             ),
-            ("s3:GetObject".to_owned(), one(format!("{bucket}/input/*"))),
+            (
+                "s3:GetObject".to_owned(),
+                BTreeSet::from([format!("{bucket}/input/*"), format!("{bucket}/results/*")]),
+            ),
             ("s3:PutObject".to_owned(), one(format!("{bucket}/results/*"))),
             ("s3:AbortMultipartUpload".to_owned(), one(format!("{bucket}/results/*"))),
             (

@@ -21,11 +21,13 @@ Usage: rehearse_workflows.py [--template template.yaml] [--bulk USERS --instance
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import http.client
 import io
 import json
 import logging
 import os
+import random
 import secrets
 import signal
 import socket
@@ -524,6 +526,58 @@ def bulk_runs(*context: object, users: int, quota_scale: float) -> None:
     else:
         rehearse_bulk(*context, users=users, bad=0, quota_scale=quota_scale)  # type: ignore[arg-type]
         rehearse_bulk(*context, users=30, bad=20, quota_scale=quota_scale)  # type: ignore[arg-type]
+        function_side(*context[:5], users=300, workers=10)  # type: ignore[arg-type]
+
+
+def function_side(r: stack.Rehearsal, machine: dict, world: World, front: Front, launcher: Launcher,
+                  users: int, workers: int) -> None:
+    """The rate the function sustains behind the same front without moto's interpreter: each
+    user one invocation and one AdminRemoveUserFromGroup, `workers` at a time, throttles retried
+    with full-jitter backoff as the state machine's Retry does."""
+    run = secrets.token_hex(3)
+    names = [f"direct-{run}-{n:04d}" for n in range(users)]
+    for name in names:
+        world.secret(name, "json")
+        world.user(name, confirmed=False)
+    idp = boto3.client("cognito-idp", region_name=stack.REGION, endpoint_url=launcher.cognito_endpoint,
+                       config=Config(retries={"total_max_attempts": 1}))
+    url = f"{launcher.function_endpoint}/2015-03-31/functions/{FUNCTION}/invocations"
+    retries = Counter[str]()
+
+    def until_admitted(call, what: str) -> None:  # type: ignore[no-untyped-def]
+        for attempt in range(12):
+            try:
+                return call()
+            except (urllib.error.HTTPError, idp.exceptions.TooManyRequestsException) as error:
+                if isinstance(error, urllib.error.HTTPError) and b"TooManyRequests" not in error.read():
+                    raise
+                retries[what] += 1
+                time.sleep(random.uniform(0, min(16, 2 ** attempt)))
+        raise SystemExit(f"{what}: still throttled after 12 attempts")
+
+    def onboard(name: str) -> None:
+        payload = {"username": name, "passwordSecretId": PREFIX + name, "permanent": False, "signOut": False,
+                   "reason": "bulk onboarding", "requestedBy": machine["name"], "correlationId": f"direct-{run}"}
+        until_admitted(lambda: urllib.request.urlopen(url, json.dumps(payload).encode(), timeout=60).read(), "invoke")
+        until_admitted(lambda: idp.admin_remove_user_from_group(UserPoolId=world.pool, Username=name, GroupName=GROUP),
+                       "AdminRemoveUserFromGroup")
+
+    front.enforce_quotas(1.0)
+    front.calls.clear()
+    front.throttled.clear()
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        list(pool.map(onboard, names))
+    wall = time.monotonic() - started
+    front.buckets = None
+    rate = QUOTAS["UserUpdate"] / 2
+    print(f"function side: {users} users in {wall:.1f} s = {users / wall:.1f} users/s, {workers} at a time, "
+          f"quota bound {users / rate:.1f} s; throttled {dict(front.throttled)}; retries {dict(retries)}")
+    done = Counter(a["target_username"] for a in audit_lines() if a.get("correlation_id") == f"direct-{run}"
+                   and a.get("outcome") == "success")
+    r.check(sorted(done) == names and set(done.values()) == {1} and not any(world.marked(n) for n in names[:50]),
+            f"function side: every user set once ({len(done)} of {users}) and unmarked")
+    r.check(wall <= 1.3 * users / rate, f"function side: within 1.3x of the quota bound ({wall:.1f} s)")
 
 
 PROCESSES: list[subprocess.Popen] = []  # the function's, for their CPU time
