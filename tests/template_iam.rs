@@ -300,47 +300,113 @@ fn no_role_has_a_power_user_or_admin_managed_policy() {
     }
 }
 
+const STACK_ID: &str = "arn:aws:cloudformation:eu-west-1:123456789012:stack/asp/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9";
+const STACK_UUID: &str = "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9";
+
+/// What each state machine's role may do besides invoking the workflow alias and
+/// delivering its logs: action -> resources.
+fn state_machine_grants(machine: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut grants = BTreeMap::from([(
+        "cognito-idp:AdminRemoveUserFromGroup".to_owned(),
+        BTreeSet::from([pool_arn(TARGET_POOL)]),
+    )]);
+    if machine == "BulkOnboardingStateMachine" {
+        let states = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}";
+        let bucket = "arn:${AWS::Partition}:s3:::${BulkOnboardingBucket}";
+        let one = |r: String| BTreeSet::from([r]);
+        grants.extend([
+            (
+                "secretsmanager:DeleteSecret".to_owned(),
+                one(secret_arn_pattern(SECRET_PREFIX)),
+            ),
+            (
+                "s3:GetObject".to_owned(),
+                BTreeSet::from([format!("{bucket}/input/*"), format!("{bucket}/results/*")]),
+            ),
+            ("s3:PutObject".to_owned(), one(format!("{bucket}/results/*"))),
+            ("s3:AbortMultipartUpload".to_owned(), one(format!("{bucket}/results/*"))),
+            (
+                "s3:ListMultipartUploadParts".to_owned(),
+                one(format!("{bucket}/results/*")),
+            ),
+            (
+                "states:StartExecution".to_owned(),
+                one(format!("{states}:stateMachine:bulk-onboarding-{STACK_UUID}")),
+            ),
+            (
+                "states:DescribeExecution".to_owned(),
+                one(format!("{states}:execution:bulk-onboarding-{STACK_UUID}/*")),
+            ),
+            (
+                "states:StopExecution".to_owned(),
+                one(format!("{states}:execution:bulk-onboarding-{STACK_UUID}/*")),
+            ),
+        ]);
+    }
+    grants
+}
+
 #[test]
-fn state_machine_role_may_invoke_only_the_workflow_alias() {
-    let deployment = Deployment::new(&[("UserPoolId", TARGET_POOL), ("AdminClientIds", CLIENT)]);
-    let machines = deployment.resources_of_type("AWS::Serverless::StateMachine");
-    assert_eq!(machines.len(), 1, "expected one state machine");
-    let role = deployment.role_of(&machines[0].0);
-    assert!(
-        deployment.managed_policy_arns(&role).is_empty(),
-        "{role} must have no managed policies"
-    );
-    let granted = grants(&deployment.allow_statements(&role));
-    let lambda: BTreeMap<String, BTreeSet<String>> = granted
-        .iter()
-        .filter(|(a, _)| a.starts_with("lambda:"))
-        .map(|(a, r)| (a.clone(), r.clone()))
-        .collect();
-    assert_eq!(
-        lambda.keys().map(|a| a.as_str()).collect::<Vec<_>>(),
-        ["lambda:InvokeFunction"],
-        "{role} may only invoke"
-    );
-    assert_eq!(
-        lambda["lambda:InvokeFunction"],
-        BTreeSet::from([format!("${{{WORKFLOW}.Alias}}")]),
-        "{role} may invoke only {WORKFLOW}'s live alias (not the API function, not $LATEST)"
-    );
-    const LOG_DELIVERY: &[&str] = &[
-        "logs:CreateLogDelivery",
-        "logs:GetLogDelivery",
-        "logs:UpdateLogDelivery",
-        "logs:DeleteLogDelivery",
-        "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy",
-        "logs:DescribeResourcePolicies",
-        "logs:DescribeLogGroups",
-    ];
-    for action in granted.keys().filter(|a| !a.starts_with("lambda:")) {
-        assert!(
-            LOG_DELIVERY.contains(&action.as_str()),
-            "{role} grants {action}, which the workflow does not need"
+fn state_machine_roles_may_invoke_only_the_workflow_alias_and_finish_onboarding() {
+    for (parameters, expected) in [
+        (
+            &[
+                ("UserPoolId", TARGET_POOL),
+                ("AdminClientIds", CLIENT),
+                ("AWS::StackId", STACK_ID),
+            ][..],
+            &["OnboardingStateMachine"][..],
+        ),
+        (
+            &[
+                ("UserPoolId", TARGET_POOL),
+                ("AdminClientIds", CLIENT),
+                ("AWS::StackId", STACK_ID),
+                ("PasswordSecretPrefix", SECRET_PREFIX),
+            ][..],
+            &["BulkOnboardingStateMachine", "OnboardingStateMachine"][..],
+        ),
+    ] {
+        let deployment = Deployment::new(parameters);
+        let mut machines = deployment.resources_of_type("AWS::Serverless::StateMachine");
+        machines.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            machines.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(),
+            expected,
+            "the bulk state machine exists only with a secret prefix"
         );
+        for (machine, _) in &machines {
+            let role = deployment.role_of(machine);
+            assert!(
+                deployment.managed_policy_arns(&role).is_empty(),
+                "{role} must have no managed policies"
+            );
+            let granted = grants(&deployment.allow_statements(&role));
+            assert_eq!(
+                granted.get("lambda:InvokeFunction"),
+                Some(&BTreeSet::from([format!("${{{WORKFLOW}.Alias}}")])),
+                "{role} may invoke only {WORKFLOW}'s live alias (not the API function, not $LATEST)"
+            );
+            const LOG_DELIVERY: &[&str] = &[
+                "logs:CreateLogDelivery",
+                "logs:GetLogDelivery",
+                "logs:UpdateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:PutResourcePolicy",
+                "logs:DescribeResourcePolicies",
+                "logs:DescribeLogGroups",
+            ];
+            let rest: BTreeMap<String, BTreeSet<String>> = granted
+                .into_iter()
+                .filter(|(a, _)| a != "lambda:InvokeFunction" && !LOG_DELIVERY.contains(&a.as_str()))
+                .collect();
+            assert_eq!(
+                rest,
+                state_machine_grants(machine),
+                "{role} grants exactly what {machine} calls, on its resources"
+            );
+        }
     }
 }
 
@@ -419,6 +485,25 @@ fn with_deny_other_invokers_only_this_api_and_the_state_machine_role_may_invoke(
             scalar(&deny.condition["ArnNotEquals"]["aws:PrincipalArn"]).as_deref(),
             Some(role_arn),
             "the deny spares exactly the state machine's role"
+        );
+        // With the bulk state machine: both roles, nobody else.
+        let with_bulk = Deployment::new(&[
+            ("UserPoolId", TARGET_POOL),
+            ("AdminClientIds", CLIENT),
+            ("ApiType", api_type),
+            ("PasswordSecretPrefix", SECRET_PREFIX),
+        ]);
+        let roles = [role_arn, "${BulkOnboardingStateMachineRole.Arn}"];
+        let statements = resource_policy(&with_bulk, &format!("${{{WORKFLOW}.Alias}}"));
+        let allows: Vec<_> = statements.iter().filter(|s| s.allow).collect();
+        assert_eq!(allows.len(), 1, "one Allow on the workflow alias");
+        assert_eq!(template_model::strings(&allows[0].principal["AWS"]), roles);
+        let deny = statements.iter().find(|s| !s.allow).expect("a deny");
+        assert!(is_everyone(&deny.principal));
+        assert_eq!(
+            template_model::strings(&deny.condition["ArnNotEquals"]["aws:PrincipalArn"]),
+            roles,
+            "the deny spares exactly the two state machine roles"
         );
 
         // The unqualified functions and the version each publishes: nobody. A version's
@@ -536,7 +621,6 @@ fn every_role_carries_the_permissions_boundary_when_one_is_given() {
 /// run a machine of its own under the role (and so past the workflow alias's deny).
 #[test]
 fn every_state_machine_role_trusts_only_its_own_state_machine() {
-    const STACK_UUID: &str = "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9";
     let deployment = Deployment::new(&[
         ("UserPoolId", TARGET_POOL),
         ("AdminClientIds", CLIENT),
@@ -547,19 +631,25 @@ fn every_state_machine_role_trusts_only_its_own_state_machine() {
         ("AWS::Partition", "aws"),
         ("AWS::Region", "eu-west-1"),
         ("AWS::AccountId", "123456789012"),
+        ("PasswordSecretPrefix", SECRET_PREFIX),
     ]);
     let mut machines = deployment.resources_of_type("AWS::Serverless::StateMachine");
     machines.extend(deployment.resources_of_type("AWS::StepFunctions::StateMachine"));
-    assert!(!machines.is_empty(), "the template has a state machine");
+    assert_eq!(machines.len(), 2, "both state machines (with a secret prefix)");
     for (machine, resource) in &machines {
         let properties = &resource["Properties"];
         let name = properties["Name"]
             .as_str()
             .or(properties["StateMachineName"].as_str())
             .unwrap_or_else(|| panic!("{machine} needs an explicit name for its role's trust to name it"));
+        let prefix = if machine == "BulkOnboardingStateMachine" {
+            "bulk-onboarding"
+        } else {
+            "onboarding"
+        };
         assert_eq!(
             name,
-            format!("onboarding-{STACK_UUID}"),
+            format!("{prefix}-{STACK_UUID}"),
             "{machine}: named from the stack's unique ID"
         );
         assert!(

@@ -998,3 +998,122 @@ fn every_parameter_is_used_and_documented() {
         assert!(grouped.contains(name), "parameter {name} is in no ParameterGroup");
     }
 }
+
+/// Both state machines remove the onboarding marker after a successful set, as a step of
+/// their own (a retried set still finds it), in the group OnboardingGroup names.
+#[test]
+fn state_machines_remove_the_onboarding_marker_after_the_set() {
+    let deployment = base(&[
+        ("PasswordSecretPrefix", "onboarding/"),
+        ("OnboardingGroup", "new-hires"),
+    ]);
+    let bulk = deployment.resource("BulkOnboardingStateMachine");
+    let processor = &bulk["Properties"]["Definition"]["States"]["OnboardUsers"]["ItemProcessor"];
+    for (machine, states) in [
+        (
+            "OnboardingStateMachine",
+            deployment.resource("OnboardingStateMachine")["Properties"]["Definition"]["States"].clone(),
+        ),
+        ("BulkOnboardingStateMachine", processor["States"].clone()),
+    ] {
+        let properties = deployment.resource(machine)["Properties"].clone();
+        assert_eq!(
+            states["SetPassword"]["Next"].as_str(),
+            Some("RemoveMarker"),
+            "{machine}"
+        );
+        let remove = &states["RemoveMarker"];
+        assert_eq!(remove["Resource"].as_str(), Some("${RemoveUserFromGroup}"), "{machine}");
+        assert_eq!(
+            properties["DefinitionSubstitutions"]["RemoveUserFromGroup"].as_str(),
+            Some("arn:${AWS::Partition}:states:::aws-sdk:cognitoidentityprovider:adminRemoveUserFromGroup")
+        );
+        assert_eq!(remove["Parameters"]["GroupName"].as_str(), Some("${OnboardingGroup}"));
+        assert_eq!(
+            properties["DefinitionSubstitutions"]["OnboardingGroup"].as_str(),
+            Some("new-hires")
+        );
+        assert_eq!(properties["DefinitionSubstitutions"]["UserPoolId"].as_str(), Some(POOL));
+    }
+}
+
+/// The bulk state machine: a Distributed Map over the CSV, each item the single
+/// onboarding's payload contract; throttling retried with full jitter; no user's failure
+/// fails the run; the report in the stack's bucket; secrets deleted unless turned off.
+#[test]
+fn bulk_onboarding_invokes_the_alias_per_user_and_tolerates_every_failure() {
+    assert!(
+        base(&[]).resources_of_type("AWS::Serverless::StateMachine").len() == 1,
+        "no bulk state machine without a secret prefix (it reads and deletes secrets)"
+    );
+    let deployment = base(&[
+        ("PasswordSecretPrefix", "onboarding/"),
+        ("BulkMaxConcurrency", "7"),
+        ("BulkDeleteSecrets", "false"),
+        ("BulkSecretRecoveryWindowInDays", "14"),
+    ]);
+    let properties = deployment.resource("BulkOnboardingStateMachine")["Properties"].clone();
+    let substitutions = &properties["DefinitionSubstitutions"];
+    for (key, value) in [
+        ("WorkflowFunctionAlias", "${WorkflowFunction.Alias}"),
+        ("PasswordSecretPrefix", "onboarding/"),
+        ("ResultsBucket", "${BulkOnboardingBucket}"),
+        ("MaxConcurrency", "7"),
+        ("DeleteSecrets", "false"),
+        ("RecoveryWindowInDays", "14"),
+    ] {
+        assert_eq!(substitutions[key].as_str(), Some(value), "{key}");
+    }
+    let map = &properties["Definition"]["States"]["OnboardUsers"];
+    assert_eq!(
+        map["ItemProcessor"]["ProcessorConfig"]["Mode"].as_str(),
+        Some("DISTRIBUTED")
+    );
+    assert_eq!(map["ItemReader"]["ReaderConfig"]["InputType"].as_str(), Some("CSV"));
+    assert_eq!(map["MaxConcurrencyPath"].as_str(), Some("$.maxConcurrency"));
+    assert_eq!(scalar(&map["ToleratedFailurePercentage"]).as_deref(), Some("100.0"));
+    assert_eq!(
+        map["ResultWriter"]["Parameters"]["Bucket"].as_str(),
+        Some("${ResultsBucket}")
+    );
+    assert_eq!(
+        map["ItemSelector"]["requestedBy.$"].as_str(),
+        Some("$$.StateMachine.Name")
+    );
+    assert_eq!(map["ItemSelector"]["correlationId.$"].as_str(), Some("$$.Execution.Id"));
+    let states = &map["ItemProcessor"]["States"];
+    let set = &states["SetPassword"];
+    assert_eq!(
+        set["Parameters"]["FunctionName"].as_str(),
+        Some("${WorkflowFunctionAlias}")
+    );
+    let payload = &set["Parameters"]["Payload"];
+    assert_eq!(
+        payload["passwordSecretId.$"].as_str(),
+        Some("States.Format('${PasswordSecretPrefix}{}', $.item.username)")
+    );
+    assert_eq!(payload["requestedBy.$"].as_str(), Some("$.requestedBy"));
+    assert_eq!(payload["correlationId.$"].as_str(), Some("$.correlationId"));
+    let throttles = set["Retry"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|r| strings(&r["ErrorEquals"]).contains(&"TooManyRequests".to_owned()))
+        .expect("TooManyRequests is retried");
+    assert_eq!(strings(&throttles["ErrorEquals"]), ["TooManyRequests", "UpstreamError"]);
+    assert_eq!(throttles["JitterStrategy"].as_str(), Some("FULL"));
+    assert_eq!(
+        strings(&set["Catch"][0]["ErrorEquals"]),
+        ["States.ALL"],
+        "every refusal is an outcome"
+    );
+    assert_eq!(
+        states["DeleteSecret?"]["Choices"][0]["Variable"].as_str(),
+        Some("$.deleteSecrets"),
+        "BulkDeleteSecrets turns the deletion off"
+    );
+    assert_eq!(
+        states["DeleteSecret"]["Parameters"]["RecoveryWindowInDays.$"].as_str(),
+        Some("States.StringToJson('${RecoveryWindowInDays}')")
+    );
+}

@@ -11,17 +11,23 @@ are computed by the interpreter, checked against the definition and slept
 WORKFLOW_WAIT_SCALE times (0 by default). Each case is checked in moto's pool afterwards;
 passwords, histories and the function's log go to target/test-artifacts for scan-secrets.
 
-Usage: rehearse_workflows.py [--template template.yaml]
+The bulk state machine runs over a CSV in S3 behind a front that also enforces Cognito's
+default per-category request rates (QUOTAS) as token buckets shared by every function
+process and the interpreter's own Cognito calls; Retry waits are then slept in full.
+
+Usage: rehearse_workflows.py [--template template.yaml] [--bulk USERS --instances N]
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import http.client
 import io
 import json
 import logging
 import os
+import random
 import secrets
 import signal
 import socket
@@ -32,6 +38,7 @@ import time
 import types
 import urllib.error
 import urllib.request
+import uuid
 import warnings
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,6 +54,7 @@ from botocore.response import StreamingBody  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl  # noqa: E402
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils  # noqa: E402
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk  # noqa: E402
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (  # noqa: E402
     StateTaskService,
 )
@@ -61,6 +69,13 @@ WAIT_SCALE = float(os.environ.get("WORKFLOW_WAIT_SCALE", "0"))
 # What the front answers instead of moto: HTTP status, Cognito's error, the function's errorType.
 THROTTLED = (400, "TooManyRequestsException", "TooManyRequests")
 INTERNAL_ERROR = (500, "InternalErrorException", "UpstreamError")
+GROUP = "onboarding-pending"  # the template's OnboardingGroup default
+# Cognito's default request rates (per second, per account and region) by category, for the
+# operations one bulk item costs (docs/operations.md#bulk-onboarding).
+QUOTAS = {"UserUpdate": 25, "UserRead": 120, "UserResourceRead": 50, "UserPoolRead": 15}
+CATEGORY = {"AdminSetUserPassword": "UserUpdate", "AdminRemoveUserFromGroup": "UserUpdate",
+            "AdminUserGlobalSignOut": "UserUpdate", "AdminGetUser": "UserRead",
+            "AdminListGroupsForUser": "UserResourceRead", "DescribeUserPool": "UserPoolRead"}
 
 
 # ------------------------------------------------------------------- launcher --
@@ -68,8 +83,10 @@ INTERNAL_ERROR = (500, "InternalErrorException", "UpstreamError")
 class Launcher:
     """What moto's interpreter gets instead of its defaults: where Lambda is, how it waits."""
 
-    def __init__(self, function_endpoint: str):
+    def __init__(self, function_endpoint: str, cognito_endpoint: str):
         self.function_endpoint = function_endpoint
+        self.cognito_endpoint = cognito_endpoint  # the front: the aws-sdk tasks share its quotas
+        self.scale = WAIT_SCALE
         self.invoked: list[str] = []  # FunctionName of every lambda:invoke, as the definition built it
         self.waits: list[float] = []  # every Retry wait the interpreter computed
 
@@ -86,6 +103,18 @@ class Launcher:
             return client
 
         lambda_eval_utils.boto_client_for = client_for
+        sdk_client = state_task_service_aws_sdk.boto_client_for
+
+        def sdk_client_for(region: str, service: str, state_credentials=None):  # type: ignore[no-untyped-def]
+            if service != "cognito-idp":
+                return sdk_client(region=region, service=service, state_credentials=state_credentials)
+            return boto3.client("cognito-idp", region_name=region, endpoint_url=self.cognito_endpoint,
+                                aws_access_key_id="ak", aws_secret_access_key="sk",
+                                config=Config(parameter_validation=False, retries={"total_max_attempts": 1}))
+
+        state_task_service_aws_sdk.boto_client_for = sdk_client_for
+        # Step Functions names the integration's errors CognitoIdentityProvider.<exception>.
+        state_task_service_aws_sdk._SERVICE_ERROR_NAMES["cognitoidentityprovider"] = "CognitoIdentityProvider"
         retrier_decl.time = types.SimpleNamespace(sleep=self._wait)
         # For the aws-sdk integration (arn:aws:states:::aws-sdk:cognitoidentityprovider:...).
         StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES["cognitoidentityprovider"] = "cognito-idp"
@@ -97,7 +126,7 @@ class Launcher:
 
     def _wait(self, seconds: float) -> None:
         self.waits.append(seconds)
-        time.sleep(seconds * WAIT_SCALE)
+        time.sleep(seconds * self.scale)
 
 
 def _as_lambda_answers(http_response, parsed: dict, **_: object) -> None:  # type: ignore[no-untyped-def]
@@ -127,6 +156,28 @@ class Front(ThreadingHTTPServer):
         self.plan: dict[str, tuple[tuple[int, str, str], int]] = {}  # user -> (answer, times)
         self.answered: Counter[str] = Counter()  # planned answers given, per user
         self.lock = threading.Lock()
+        self.buckets: dict[str, list[float]] | None = None  # category -> [tokens, last refill]
+        self.throttled: Counter[str] = Counter()  # quota answers, per operation
+        self.calls: Counter[str] = Counter()  # calls let through, per operation
+
+    def enforce_quotas(self, scale: float) -> None:
+        self.rates = {category: rate * scale for category, rate in QUOTAS.items()}
+        self.buckets = {category: [rate, time.monotonic()] for category, rate in self.rates.items()}
+
+    def admit(self, operation: str) -> bool:
+        """A token bucket per category (capacity: one second's worth), shared by every caller."""
+        if self.buckets is None or operation not in CATEGORY:
+            return True
+        category = CATEGORY[operation]
+        bucket, now = self.buckets[category], time.monotonic()
+        bucket[0] = min(self.rates[category], bucket[0] + (now - bucket[1]) * self.rates[category])
+        bucket[1] = now
+        if bucket[0] < 1:
+            self.throttled[operation] += 1
+            return False
+        bucket[0] -= 1
+        self.calls[operation] += 1
+        return True
 
 
 class _FrontHandler(BaseHTTPRequestHandler):
@@ -136,13 +187,16 @@ class _FrontHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         user = None
-        if self.headers.get("X-Amz-Target", "").endswith(".AdminSetUserPassword"):
+        operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
+        if operation == "AdminSetUserPassword":
             user = json.loads(body).get("Username")
         with self.server.lock:
             (status, error, _), times = self.server.plan.get(user, ((0, "", ""), 0))
             if times > 0:
                 self.server.plan[user] = (self.server.plan[user][0], times - 1)
                 self.server.answered[user] += 1
+            elif not self.server.admit(operation):
+                (status, error, _), times = THROTTLED, 1
         if times > 0:
             answer = json.dumps({"__type": error, "message": "injected by the rehearsal"}).encode()
             content_type = "application/x-amz-json-1.1"
@@ -154,6 +208,7 @@ class _FrontHandler(BaseHTTPRequestHandler):
             status, answer, content_type = reply.status, reply.read(), reply.getheader("Content-Type", "")
             upstream.close()
         self.send_response(status)
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))  # Step Functions' SDK errors cite it
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
@@ -173,8 +228,9 @@ def function_binary() -> str:
                 if a["target"]["kind"] == ["bin"] and a["target"]["name"] == BINARY and not a["profile"]["test"])
 
 
-def start_function(env: dict[str, str], port: int, processes: list[subprocess.Popen]) -> None:
-    """cargo lambda watch serves the Invoke and Runtime APIs; the function polls the latter.
+def start_function(env: dict[str, str], port: int, processes: list[subprocess.Popen], instances: int = 1) -> None:
+    """cargo lambda watch serves the Invoke and Runtime APIs; `instances` function processes
+    poll the latter, each taking the next invocation (as Lambda's instances would).
     Each process joins `processes` as it starts, for the caller to stop."""
     WORK.mkdir(parents=True, exist_ok=True)
     binary = function_binary()
@@ -192,12 +248,14 @@ def start_function(env: dict[str, str], port: int, processes: list[subprocess.Po
     (WORK / "function.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
     runtime = {"AWS_LAMBDA_RUNTIME_API": f"http://127.0.0.1:{port}/.rt", "AWS_LAMBDA_FUNCTION_VERSION": "1",
                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "PATH": os.environ["PATH"]}
-    function = subprocess.Popen([binary], cwd=WORK, env={**env, **runtime}, start_new_session=True,
-                                stdout=open(FUNCTION_LOG, "w"), stderr=subprocess.STDOUT)
-    processes.append(function)
+    for instance in range(instances):
+        log = FUNCTION_LOG if instance == 0 else FUNCTION_LOG.with_suffix(f".{instance}.log")
+        function = subprocess.Popen([binary], cwd=WORK, env={**env, **runtime}, start_new_session=True,
+                                    stdout=open(log, "w"), stderr=subprocess.STDOUT)
+        processes.append(function)
     # An empty payload is refused without an AWS call: the function answers.
     for _ in range(300):
-        if watch.poll() is not None or function.poll() is not None:
+        if any(process.poll() is not None for process in processes):
             raise SystemExit(f"cargo lambda watch or the function exited; see {WORK / 'watch.log'}, {FUNCTION_LOG}")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/2015-03-31/functions/{FUNCTION}/invocations", b"{}", timeout=30)
@@ -223,6 +281,11 @@ class World:
             UserPoolId=self.pool, ClientName="rehearsal", ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH"],
         )["UserPoolClient"]["ClientId"]
         self.used: list[str] = []  # every password and secret value, for the leak checks
+        self.idp.create_group(UserPoolId=self.pool, GroupName=GROUP)  # moto's CloudFormation skips groups
+
+    def marked(self, user: str) -> bool:
+        groups = self.idp.admin_list_groups_for_user(UserPoolId=self.pool, Username=user)["Groups"]
+        return GROUP in [g["GroupName"] for g in groups]
 
     def password(self, weak: bool = False) -> str:
         password = f"weak{secrets.token_hex(4)}" if weak else f"Wf-{secrets.token_urlsafe(12)}!7a"
@@ -233,6 +296,7 @@ class World:
         """A user created by an admin (FORCE_CHANGE_PASSWORD) or signed up long ago (CONFIRMED)."""
         password = self.password()
         self.idp.admin_create_user(UserPoolId=self.pool, Username=name, TemporaryPassword=password, MessageAction="SUPPRESS")
+        self.idp.admin_add_user_to_group(UserPoolId=self.pool, Username=name, GroupName=GROUP)  # as provisioning does
         if confirmed:
             password = self.password()
             self.idp.admin_set_user_password(UserPoolId=self.pool, Username=name, Password=password, Permanent=True)
@@ -330,6 +394,8 @@ def rehearse_onboarding(r: stack.Rehearsal, machine: dict, world: World, front: 
         else:
             cause = json.loads(execution.get("cause") or "{}")
             r.check(cause.get("errorType") == error and bool(cause.get("errorMessage")), f"{case}: the cause is the function's error")
+        if own:
+            r.check(world.marked(user) == (outcome != "SUCCEEDED"), f"{case}: in {GROUP} only until the set")
         if after == "secret":
             r.check(world.sign_in(user, own) == "refused", f"{case}: the creation password no longer works")
             first = "tokens" if extra.get("permanent") else "challenge, then tokens"
@@ -342,11 +408,179 @@ def rehearse_onboarding(r: stack.Rehearsal, machine: dict, world: World, front: 
 
 
 def audit_lines() -> list[dict]:
-    lines = FUNCTION_LOG.read_text(errors="replace").splitlines()
+    lines = [line for log in sorted(FUNCTION_LOG.parent.glob(FUNCTION_LOG.stem + "*.log"))
+             for line in log.read_text(errors="replace").splitlines()]
     return [json.loads(line[line.index("{"):]) for line in lines if '"event":"admin_set_user_password"' in line]
 
 
-CASES = {"OnboardingStateMachine": rehearse_onboarding}
+# Rows the bulk run must refuse, by kind, with the code each must be reported with.
+BAD_ROWS = {"unknown": "UserNotFound", "established": "Forbidden", "malformed": "InvalidRequest"}
+
+
+def rehearse_bulk(r: stack.Rehearsal, machine: dict, world: World, front: Front, launcher: Launcher,
+                  alias: str, attempts: int, histories: list[str], users: int = 100, bad: int = 9,
+                  quota_scale: float = 1.0) -> None:
+    """One run over `users` new users and `bad` refused rows, at Cognito's default rates
+    times `quota_scale` (below 1 where moto's interpreter cannot feed items at the real rate)."""
+    run = secrets.token_hex(3)
+    good = [f"bulk-{run}-{n:04d}" for n in range(users)]
+    rows = {name: world.secret(name, "json") for name in good}
+    for name in good:
+        world.user(name, confirmed=False)
+    refused: dict[str, tuple[str, str | None]] = {}  # user -> (expected code, password it keeps)
+    for n in range(bad):
+        kind = list(BAD_ROWS)[n % len(BAD_ROWS)]
+        name = {"unknown": f"ghost-{run}-{n}", "established": f"settled-{run}-{n}", "malformed": f"bad name {run} {n}"}[kind]
+        own = world.user(name, confirmed=True) if kind == "established" else None
+        if kind != "malformed":  # a name Secrets Manager would refuse
+            world.secret(name, "json")
+        refused[name] = (BAD_ROWS[kind], own)
+    permanent = set(good[::4])
+    csv = "username,permanent\n" + "".join(f"{u},{str(u in permanent).lower()}\n" for u in [*good, *refused])
+    bucket = r.resources("asp-workflows")["BulkOnboardingBucket"]["PhysicalResourceId"]
+    r.s3.put_object(Bucket=bucket, Key=f"input/{run}.csv", Body=csv.encode())
+
+    front.enforce_quotas(quota_scale)
+    front.calls.clear()
+    front.throttled.clear()
+    launcher.scale = 1.0  # throttling is only absorbed if the backoff is real
+    invoked, waits, started = len(launcher.invoked), len(launcher.waits), time.monotonic()
+    cpu = cpu_seconds()
+    arn = r.sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name=f"bulk-{run}",
+                                input=json.dumps({"bucket": bucket, "key": f"input/{run}.csv"}))["executionArn"]
+    while (execution := r.sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        time.sleep(0.2)
+    wall = time.monotonic() - started
+    cpu = [now - before for now, before in zip(cpu_seconds(), cpu)]
+    front.buckets, launcher.scale = None, WAIT_SCALE
+    events = r.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    histories.append(json.dumps([execution, events], default=str))
+    total = users + bad
+    rate = QUOTAS["UserUpdate"] * quota_scale / 2  # two UserUpdate calls per user set
+    print(f"bulk: {execution['status']}: {total} rows in {wall:.1f} s = {users / wall:.1f} users/s; quota bound "
+          f"{users / rate:.1f} s ({users} users / {rate:g} per s: UserUpdate {QUOTAS['UserUpdate']} x {quota_scale:g} / 2)")
+    print(f"bulk: CPU seconds: moto + interpreter + front (one Python process) {cpu[0]:.1f}, "
+          f"function processes {cpu[1]:.1f}, over {wall:.1f} s of wall time on {os.cpu_count()} cores")
+    print(f"bulk: calls admitted {dict(front.calls)}; throttled {dict(front.throttled)}; "
+          f"Step Functions retries {len(launcher.waits) - waits}; invocations {len(launcher.invoked) - invoked}")
+    r.check(execution["status"] == "SUCCEEDED", f"bulk: the run succeeds whatever the rows ({execution.get('cause', '')[:300]})")
+    r.check(set(launcher.invoked[invoked:]) == {alias}, f"bulk: every invocation of the live alias {alias}")
+    output = json.loads(execution.get("output") or "{}")
+    details = output.get("ResultWriterDetails", {})
+    r.check(details.get("Bucket") == bucket and details.get("Key", "").startswith("results/"),
+            f"bulk: the output names the report under results/ ({output})")
+    manifest = json.loads(r.s3.get_object(Bucket=bucket, Key=details["Key"])["Body"].read())
+    r.check(manifest.get("MapRunArn") == output.get("MapRunArn"), "bulk: the report's manifest names the Map Run")
+    counts = r.sfn.describe_map_run(mapRunArn=output["MapRunArn"])["itemCounts"]
+    r.check((counts["total"], counts["succeeded"], counts["failed"]) == (total, users, bad),
+            f"bulk: the Map Run counts {users} succeeded and {bad} failed of {total} (got {counts})")
+    names = {*good, *refused}
+    audit = [a for a in audit_lines() if a.get("target_username") in names]
+    done = Counter(a["target_username"] for a in audit if a.get("outcome") == "success")
+    r.check(sorted(done) == sorted(good) and set(done.values()) == {1},
+            f"bulk: every user set exactly once, none lost ({len(done)} of {users}, max {max(done.values(), default=0)})")
+    codes = {a.get("target_username"): a.get("code") for a in audit if a.get("outcome") != "success"}
+    wrong = {u: codes.get(u) for u, (code, _) in refused.items() if codes.get(u) != code}
+    r.check(not wrong, f"bulk: each bad row refused with its code ({wrong})")
+    r.check(all((a.get("requested_by"), a.get("correlation_id")) == (machine["name"], arn) for a in audit),
+            "bulk: requested_by and correlation_id are the run's")
+    statuses = {u["Username"]: u["UserStatus"] for page in world.idp.get_paginator("list_users").paginate(UserPoolId=world.pool)
+                for u in page["Users"]}
+    wrong = [u for u in good if statuses.get(u) != ("CONFIRMED" if u in permanent else "FORCE_CHANGE_PASSWORD")]
+    r.check(not wrong, f"bulk: every user's status as its row asked ({len(wrong)} wrong)")
+    members = {u["Username"] for page in world.idp.get_paginator("list_users_in_group").paginate(UserPoolId=world.pool, GroupName=GROUP)
+               for u in page["Users"]}
+    r.check(not members & set(good), f"bulk: the users set left {GROUP} ({len(members & set(good))} still in it)")
+    r.check({u for u, (_, own) in refused.items() if own} <= members, f"bulk: the established users keep {GROUP}")
+    deleted = {u: "DeletedDate" in world.sm.describe_secret(SecretId=PREFIX + u) for u in [*good, *refused] if " " not in u}
+    r.check(all(deleted[u] for u in good) and not any(deleted.get(u) for u in refused),
+            "bulk: the secrets of the users set are scheduled for deletion, the others are left")
+    sample = good[:: max(1, users // 50)][:50]
+    wrong = [u for u in sample if world.sign_in(u, rows[u]) != ("tokens" if u in permanent else "challenge, then tokens")]
+    r.check(not wrong, f"bulk: a sample of {len(sample)} signs in with their secret's password ({wrong[:5]})")
+    r.check(all(world.sign_in(u, own) == "tokens" for u, (_, own) in refused.items() if own),
+            "bulk: the established users still sign in with their own password")
+    r.check(not any(s in histories[-1] for s in world.used), "bulk: no password or secret value in the execution or its history")
+    if quota_scale < 1:
+        r.check(sum(front.throttled.values()) > 0, "bulk: the quota was reached, the throttles absorbed by retries")
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time of this process (moto, its interpreter, the front) and of the function processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    functions = 0.0
+    for process in PROCESSES:
+        try:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            functions += (int(fields[11]) + int(fields[12])) / ticks
+        except OSError:
+            pass
+    return sum(os.times()[:2]), functions
+
+
+def bulk_runs(*context: object, users: int, quota_scale: float) -> None:
+    """`make test`: one run with the bad rows; `make rehearse-bulk`: the large run, then the bad rows."""
+    if users <= 100:
+        rehearse_bulk(*context, users=users, bad=9, quota_scale=quota_scale)  # type: ignore[arg-type]
+    else:
+        rehearse_bulk(*context, users=users, bad=0, quota_scale=quota_scale)  # type: ignore[arg-type]
+        rehearse_bulk(*context, users=30, bad=20, quota_scale=quota_scale)  # type: ignore[arg-type]
+        function_side(*context[:5], users=300, workers=10)  # type: ignore[arg-type]
+
+
+def function_side(r: stack.Rehearsal, machine: dict, world: World, front: Front, launcher: Launcher,
+                  users: int, workers: int) -> None:
+    """The rate the function sustains behind the same front without moto's interpreter: each
+    user one invocation and one AdminRemoveUserFromGroup, `workers` at a time, throttles retried
+    with full-jitter backoff as the state machine's Retry does."""
+    run = secrets.token_hex(3)
+    names = [f"direct-{run}-{n:04d}" for n in range(users)]
+    for name in names:
+        world.secret(name, "json")
+        world.user(name, confirmed=False)
+    idp = boto3.client("cognito-idp", region_name=stack.REGION, endpoint_url=launcher.cognito_endpoint,
+                       config=Config(retries={"total_max_attempts": 1}))
+    url = f"{launcher.function_endpoint}/2015-03-31/functions/{FUNCTION}/invocations"
+    retries = Counter[str]()
+
+    def until_admitted(call, what: str) -> None:  # type: ignore[no-untyped-def]
+        for attempt in range(12):
+            try:
+                return call()
+            except (urllib.error.HTTPError, idp.exceptions.TooManyRequestsException) as error:
+                if isinstance(error, urllib.error.HTTPError) and b"TooManyRequests" not in error.read():
+                    raise
+                retries[what] += 1
+                time.sleep(random.uniform(0, min(16, 2 ** attempt)))
+        raise SystemExit(f"{what}: still throttled after 12 attempts")
+
+    def onboard(name: str) -> None:
+        payload = {"username": name, "passwordSecretId": PREFIX + name, "permanent": False, "signOut": False,
+                   "reason": "bulk onboarding", "requestedBy": machine["name"], "correlationId": f"direct-{run}"}
+        until_admitted(lambda: urllib.request.urlopen(url, json.dumps(payload).encode(), timeout=60).read(), "invoke")
+        until_admitted(lambda: idp.admin_remove_user_from_group(UserPoolId=world.pool, Username=name, GroupName=GROUP),
+                       "AdminRemoveUserFromGroup")
+
+    front.enforce_quotas(1.0)
+    front.calls.clear()
+    front.throttled.clear()
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        list(pool.map(onboard, names))
+    wall = time.monotonic() - started
+    front.buckets = None
+    rate = QUOTAS["UserUpdate"] / 2
+    print(f"function side: {users} users in {wall:.1f} s = {users / wall:.1f} users/s, {workers} at a time, "
+          f"quota bound {users / rate:.1f} s; throttled {dict(front.throttled)}; retries {dict(retries)}")
+    done = Counter(a["target_username"] for a in audit_lines() if a.get("correlation_id") == f"direct-{run}"
+                   and a.get("outcome") == "success")
+    r.check(sorted(done) == names and set(done.values()) == {1} and not any(world.marked(n) for n in names[:50]),
+            f"function side: every user set once ({len(done)} of {users}) and unmarked")
+    r.check(wall <= 1.3 * users / rate, f"function side: within 1.3x of the quota bound ({wall:.1f} s)")
+
+
+PROCESSES: list[subprocess.Popen] = []  # the function's, for their CPU time
+CASES = {"OnboardingStateMachine": rehearse_onboarding, "BulkOnboardingStateMachine": rehearse_bulk}
 
 
 # ---------------------------------------------------------------------- main --
@@ -354,7 +588,11 @@ CASES = {"OnboardingStateMachine": rehearse_onboarding}
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument("--bulk", type=int, default=100, help="users of the bulk run (default 100)")
+    parser.add_argument("--instances", type=int, default=1, help="function processes (default 1)")
+    parser.add_argument("--quota-scale", type=float, default=1.0, help="times Cognito's default rates (default 1)")
     args = parser.parse_args()
+    CASES["BulkOnboardingStateMachine"] = lambda *a: bulk_runs(*a, users=args.bulk, quota_scale=args.quota_scale)
     for shim in (stack.shim_novalue_in_lists, stack.shim_version_attribute, stack.shim_rest_api_body, stack.shim_version_replacement):
         shim()
     logging.getLogger("moto").setLevel(logging.ERROR)
@@ -374,7 +612,7 @@ def main() -> int:
     server.start()
     front = Front(moto_port)
     threading.Thread(target=front.serve_forever, daemon=True).start()
-    processes: list[subprocess.Popen] = []
+    processes = PROCESSES
     histories: list[str] = []
     r = stack.Rehearsal(args.template, endpoint)
     world = World(r.session, endpoint)
@@ -395,9 +633,9 @@ def main() -> int:
         r.check(set(machines) == set(CASES), f"cases for every state machine in the template ({sorted(machines)})")
         config = {"stepfunctions": {"execute_state_machine": True}}
         urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/config", json.dumps(config).encode(), method="POST"))
-        start_function(env, function_port, processes)
+        start_function(env, function_port, processes, args.instances)
         print(f"function: {BINARY} under cargo lambda watch, ready after {time.monotonic() - started:.1f} s")
-        launcher = Launcher(f"http://127.0.0.1:{function_port}")
+        launcher = Launcher(f"http://127.0.0.1:{function_port}", f"http://127.0.0.1:{front.server_port}")
         launcher.install()
         for logical, machine in sorted(machines.items()):
             r.check("${" not in machine["definition"], f"{logical}: every DefinitionSubstitution resolved")
