@@ -15,7 +15,8 @@ done), and records:
             wall time, is what scales there.
 
 As a command: runtime_api.py LOG [--timeout S] -- ARGV...   reads the events from stdin as a
-JSON list of [request id, payload]; the function gets this process's environment and writes to
+JSON list of [request id, payload] or [request id, payload, invoked function ARN] (by default the
+unqualified ARN of `admin-set-password`); the function gets this process's environment and writes to
 LOG; prints the run as one JSON document.
 """
 
@@ -32,6 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 API = "/2018-06-01/runtime"
+DEFAULT_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:admin-set-password"
 
 
 def now_ns() -> int:
@@ -72,7 +74,7 @@ def minflt(pid: int) -> int | None:
 class Run:
     """One process of the function and what the Runtime API saw of it."""
 
-    def __init__(self, events: list[tuple[str, bytes]]):
+    def __init__(self, events: list[tuple]):
         self.events = events
         self.pid: int | None = None
         self.spawned_at: int | None = None
@@ -92,7 +94,7 @@ class Run:
         self.done = threading.Event()
         self.release = threading.Event()
 
-    def next_event(self, t: int) -> tuple[str, bytes] | None:
+    def next_event(self, t: int) -> tuple | None:
         """The event to hand over, or None once all are served (the process is then sampled)."""
         self.spawned.wait(5)  # a fast child can ask before Popen has returned its pid
         with self.lock:
@@ -182,12 +184,11 @@ class _Handler(BaseHTTPRequestHandler):
         if event is None:  # parked, as Lambda parks an idle function, until the kill
             run.release.wait(60)
             return
-        request_id, payload = event
+        request_id, payload, *invoked_arn = event
         self._reply(200, payload, {
             "Lambda-Runtime-Aws-Request-Id": request_id,
             "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 30_000),
-            "Lambda-Runtime-Invoked-Function-Arn":
-                "arn:aws:lambda:us-east-1:123456789012:function:admin-set-password",
+            "Lambda-Runtime-Invoked-Function-Arn": (invoked_arn or [DEFAULT_FUNCTION_ARN])[0],
             "Lambda-Runtime-Trace-Id":
                 "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=0",
         })
@@ -216,7 +217,7 @@ class RuntimeApi(ThreadingHTTPServer):
     def address(self) -> str:
         return f"127.0.0.1:{self.server_address[1]}"
 
-    def run(self, argv: list[str], env: dict, events: list[tuple[str, bytes]], *,
+    def run(self, argv: list[str], env: dict, events: list[tuple], *,
             cwd: str | None = None, log_path: Path | None = None, timeout_s: float = 30.0) -> Run:
         """Spawns argv, serves it `events`, waits until it asks for one more, exits or times
         out, then kills it and keeps its rusage."""
@@ -259,7 +260,7 @@ def main() -> None:
     p.add_argument("--timeout", type=float, default=60.0)
     p.add_argument("argv", nargs="+")
     args = p.parse_args()
-    events = [(rid, payload.encode()) for rid, payload in json.load(sys.stdin)]
+    events = [(rid, payload.encode(), *arn) for rid, payload, *arn in json.load(sys.stdin)]
     api = RuntimeApi()
     run = api.run(args.argv, dict(os.environ), events, log_path=args.log, timeout_s=args.timeout)
     api.shutdown()

@@ -33,9 +33,16 @@ pub struct Run {
     pub output: String,
 }
 
-/// Runs `binary` with `env` (nothing else) on `events` (request id, payload), for at most
-/// `within`; its output goes to `target/test-artifacts/logs/<name>.log` for the secret scan.
-pub fn run(binary: &Path, env: &[(&str, &str)], events: &[(String, String)], name: &str, within: Duration) -> Run {
+/// Runs `binary` with `env` (nothing else) on `events` ((request id, payload), or with the
+/// invoked function ARN as a third element), for at most `within`; its output goes to
+/// `target/test-artifacts/logs/<name>.log` for the secret scan.
+pub fn run<E: serde::Serialize>(
+    binary: &Path,
+    env: &[(&str, &str)],
+    events: &[E],
+    name: &str,
+    within: Duration,
+) -> Run {
     let root = super::project_root();
     let log = super::artifacts_dir("logs").join(format!("{name}.log"));
     let python = [root.join(".venv/bin/python3"), "/usr/bin/python3".into()]
