@@ -133,6 +133,10 @@ pub struct AuditRecord {
     /// Why the admin or workflow did it (the request's `reason`, e.g. a ticket number).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change_reason: Option<String>,
+    /// The name Secrets Manager reported for the secret the password was read from (never
+    /// its value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_name: Option<String>,
     /// `true` when the function generated the password (never the password itself).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub generated: Option<bool>,
@@ -293,6 +297,7 @@ mod tests {
             correlation_id: Some("x".into()),
             api_request_id: Some("a".into()),
             change_reason: Some("INC-1".into()),
+            secret_name: Some("onboarding/bob".into()),
             generated: Some(true),
             event_published: Some(false),
             event_error: Some("e".into()),

@@ -21,11 +21,11 @@ use crate::metrics;
 use crate::output::Output;
 use crate::password::PasswordPolicy;
 use crate::policy::{self, Actor};
-use crate::request::{PasswordSource, SetPassword};
+use crate::request::{FunctionHome, PasswordSource, SetPassword};
 use crate::response::{self, Success};
 use crate::token::{KeySource, VerifiedToken};
 use prepare::record_failure;
-use steps::lock;
+use steps::{lock, Given};
 
 mod prepare;
 mod steps;
@@ -92,7 +92,8 @@ where
         }
         let (shape, record) = (prepared.shape, &prepared.record);
         let progress = Mutex::default();
-        let work = self.run(shape, prepared.api, prepared.command, record, &progress);
+        let home = FunctionHome::from_function_arn(&invocation.function_arn);
+        let work = self.run(shape, prepared.api, prepared.command, record, home.as_ref(), &progress);
         let result = match tokio::time::timeout(invocation.budget(), work).await {
             Ok(result) => result,
             Err(_) => abandoned_at_deadline(lock(&progress).password_set, record),
@@ -109,6 +110,7 @@ where
         api: Option<ApiContext>,
         command: Result<SetPassword, AppError>,
         asked: &AuditRecord,
+        home: Option<&FunctionHome>,
         progress: &Mutex<Progress>,
     ) -> Result<Done, AppError> {
         let actor = match (shape.is_api(), api) {
@@ -137,8 +139,18 @@ where
             lock(progress).live_groups = Some(live.clone());
         }
         policy::decide(&self.config, &actor, facts)?;
-        let password = self.password(password?, pool_policy.as_ref(), target)?;
-        let accepted = self.set(target, &password, command.permanent, progress).await?;
+        let given = password?;
+        let from_secret = matches!(given, Given::Secret(_));
+        if let Given::Secret(secret) = &given {
+            lock(progress).secret_name = Some(secret.name.clone());
+        }
+        let password = self.password(given, pool_policy.as_ref(), target, home)?;
+        let accepted = self.set(target, &password, command.permanent, progress).await;
+        let accepted = accepted.map_err(|err| match err {
+            // Cognito's policy, when the function could not read it: still the one answer.
+            AppError::InvalidPassword(reason) if from_secret => AppError::SecretUnusable { detail: reason },
+            err => err,
+        })?;
         let sign_out = match command.sign_out {
             true => Some(self.sign_out(target).await),
             false => None,
@@ -166,6 +178,8 @@ struct Progress {
     pub caller: Option<VerifiedToken>,
     /// The caller's live groups, when they were looked up.
     pub live_groups: Option<Vec<String>>,
+    /// The name Secrets Manager reported for the secret read, if one was.
+    pub secret_name: Option<String>,
     pub password_set: PasswordSet,
 }
 
@@ -230,6 +244,7 @@ impl Ended {
             record.claimed_username = None;
         }
         record.password_set = progress.password_set;
+        record.secret_name = progress.secret_name;
         match &result {
             Ok(done) => {
                 record.signed_out = done.success.signed_out;

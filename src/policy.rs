@@ -11,7 +11,7 @@ use crate::directory::{UserRecord, UserStatus};
 use crate::error::AppError;
 use crate::event::AuthorizerClaims;
 use crate::groups::same_groups;
-use crate::request::{Invoked, Username};
+use crate::request::{FunctionHome, Invoked, Username};
 use crate::token::{TokenUse, VerifiedToken};
 
 /// Who is asking.
@@ -85,6 +85,40 @@ pub fn require_alias(config: &Config, invoked_function_arn: &str) -> Result<(), 
     match Invoked::from_function_arn(invoked_function_arn) {
         Invoked::Qualified(qualifier) if qualifier == *alias => Ok(()),
         invoked => Err(NotTheAlias { invoked }),
+    }
+}
+
+/// A secret is the target's only by the name Secrets Manager reports for it: the id given
+/// passed the same rule, but a partial ARN (`...:secret:onboarding/john-smith1` for `john`)
+/// resolves to another secret whose name it merely begins. Its ARN must be in the function's
+/// own account and region. `Err` is the reason, for the audit line's `detail` only.
+pub fn secret_bound(
+    config: &Config,
+    target: &str,
+    home: Option<&FunctionHome>,
+    name: &str,
+    arn: &str,
+) -> Result<(), String> {
+    let prefix = config.password_secret_prefix.as_deref().unwrap_or_default();
+    let named = match config.workflow.secret_per_user {
+        true => name == format!("{prefix}{target}"),
+        false => !prefix.is_empty() && name.starts_with(prefix),
+    };
+    if !named {
+        return Err(format!(
+            "the secret Secrets Manager resolved is {name}, not the target's"
+        ));
+    }
+    let parts: Vec<&str> = arn.splitn(7, ':').collect();
+    match (parts.as_slice(), home) {
+        (["arn", _, "secretsmanager", region, account, "secret", _], Some(home))
+            if *region == home.region && *account == home.account =>
+        {
+            Ok(())
+        }
+        _ => Err(format!(
+            "the secret's ARN {arn} is not in this function's account and region"
+        )),
     }
 }
 

@@ -362,10 +362,11 @@ fn optional_label(object: &Map<String, Value>, field: &str) -> Result<Option<Str
     }
 }
 
-/// A secret name or ARN under the configured prefix and, with `PASSWORD_SECRET_PER_USER`,
-/// named for the target (`<prefix><username>`), so a secret is bound to its user. IAM scopes
-/// the role to the prefix; checking here too gives the caller a clear 400 instead of an
-/// access-denied 500.
+/// A secret name or ARN (full, or partial: without the random suffix) under the configured
+/// prefix and, with `PASSWORD_SECRET_PER_USER`, named for the target (`<prefix><username>`).
+/// IAM scopes the role to the prefix; checking here too gives the caller a clear 400 instead
+/// of an access-denied 500. An ARN's suffix cannot be told from the end of a name, so the
+/// flow binds the secret again by the name Secrets Manager reports (`policy::secret_bound`).
 fn secret_id(
     config: &Config,
     value: &Value,
@@ -388,7 +389,8 @@ fn secret_id(
         None => id.as_str(),
     };
     let bound = if config.workflow.secret_per_user {
-        name == format!("{prefix}{}", username.as_str())
+        let own = format!("{prefix}{}", username.as_str());
+        name == own || id.starts_with("arn:") && name.strip_prefix(own.as_str()).is_some_and(is_random_suffix)
     } else {
         name.starts_with(prefix)
     };
@@ -403,11 +405,11 @@ fn secret_id(
     Ok(id)
 }
 
-/// The secret's name in `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 chars>`,
-/// which must be in the function's own account and region.
+/// The name part of `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>[-<6 chars>]`
+/// (with the suffix, if any), which must be in the function's own account and region.
 fn secret_arn_name<'a>(arn: &'a str, home: Option<&FunctionHome>) -> Result<&'a str, AppError> {
     let field = "passwordSecretId";
-    let malformed = || AppError::invalid(field, "must be a secret name or a full Secrets Manager secret ARN");
+    let malformed = || AppError::invalid(field, "must be a secret name or a Secrets Manager secret ARN");
     let mut parts = arn.splitn(7, ':');
     let (Some("arn"), Some(_), Some("secretsmanager"), Some(region), Some(account), Some("secret"), Some(rest)) = (
         parts.next(),
@@ -429,12 +431,17 @@ fn secret_arn_name<'a>(arn: &'a str, home: Option<&FunctionHome>) -> Result<&'a 
             ))
         }
     }
-    // Secrets Manager appends "-" and six random characters to every secret's name in its ARN.
-    let (name, suffix) = rest.rsplit_once('-').ok_or_else(malformed)?;
-    if suffix.len() != 6 || !suffix.chars().all(|c| c.is_ascii_alphanumeric()) {
+    if rest.is_empty() {
         return Err(malformed());
     }
-    Ok(name)
+    Ok(rest)
+}
+
+/// Secrets Manager appends "-" and six random characters to every secret's name in its ARN.
+fn is_random_suffix(suffix: &str) -> bool {
+    suffix
+        .strip_prefix('-')
+        .is_some_and(|s| s.len() == 6 && s.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 #[cfg(test)]
@@ -623,8 +630,16 @@ mod tests {
                 "passwordSecretId: a secret ARN must be in this function's own account",
             ),
             (
-                json!({"username": "bob", "passwordSecretId": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:onboarding/bob"}),
-                "passwordSecretId: must be a secret name or a full",
+                json!({"username": "bob", "passwordSecretId": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:"}),
+                "passwordSecretId: must be a secret name or a Secrets",
+            ),
+            (
+                json!({"username": "bob", "passwordSecretId": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:onboarding/bobby"}),
+                "passwordSecretId: must name",
+            ),
+            (
+                json!({"username": "bob", "passwordSecretId": "onboarding/bob-AbCdEf"}),
+                "passwordSecretId: must name",
             ),
             (
                 json!({"username": "bob", "passwordSecretId": "onboarding/carol"}),
@@ -664,6 +679,16 @@ mod tests {
             json!({"username": "bob", "passwordSecretId": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:onboarding/bob-AbCdEf"}),
         );
         assert!(parse_direct(&config(Some("onboarding/")), &arn).is_ok());
+        // A partial ARN (no suffix) passes, and so does one another secret's name could end
+        // in: the flow binds the secret by the name Secrets Manager reports.
+        for partial in ["onboarding/bob", "onboarding/bob-smith1"] {
+            let arn = format!("arn:aws:secretsmanager:eu-west-1:123456789012:secret:{partial}");
+            let payload = object(json!({"username": "bob", "passwordSecretId": arn}));
+            assert!(
+                parse_direct(&config(Some("onboarding/")), &payload).is_ok(),
+                "{partial}"
+            );
+        }
         assert!(
             super::parse_direct(&config(Some("onboarding/")), &arn, None).is_err(),
             "no known home, no ARN"

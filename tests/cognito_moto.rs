@@ -372,3 +372,99 @@ async fn invalid_requests_get_a_clear_400_and_an_audit_line() {
     assert_eq!(pool.sign_in("bob", INITIAL_PASSWORD).await, SignIn::Tokens);
     h.assert_no_secret_leaked();
 }
+
+/// Users `john` and `john-smith1`, both new: a partial ARN naming `john-smith1`'s secret is
+/// refused for `john` (Secrets Manager resolves it to the longer name), with the name read in
+/// the audit line; a name, a full ARN and a partial ARN of one's own secret work.
+#[tokio::test]
+async fn secrets_bind_by_the_name_secrets_manager_reports() {
+    let pool = Pool::seeded().await;
+    let mut h = harness("secret_binding", &pool, &[]).await;
+    for user in ["john", "john-smith1", "jane"] {
+        pool.add_new_user(user, &[]).await;
+    }
+    let john_arn = pool.create_secret("onboarding/john", "Kestrel-Passw0rd!1").await;
+    let smith_arn = pool.create_secret("onboarding/john-smith1", "Osprey-Passw0rd!1").await;
+    pool.create_secret("onboarding/jane", "Falcon-Passw0rd!1").await;
+    for used in ["Kestrel-Passw0rd!1", "Osprey-Passw0rd!1", "Falcon-Passw0rd!1"] {
+        h.uses_secret(used);
+    }
+    let partial = |arn: &str| arn[..arn.len() - 7].to_owned();
+
+    let attack = json!({"username": "john", "passwordSecretId": partial(&smith_arn), "permanent": true});
+    let run = h.invoke(&attack).await;
+    let err = run.response.as_ref().unwrap_err();
+    assert_eq!(
+        (err.error_type.as_str(), err.error_message.as_str()),
+        ("InvalidRequest", "passwordSecretId: the secret cannot be used"),
+        "{}",
+        run.audit
+    );
+    assert_eq!(run.audit["secret_name"], pool.secret_id("john-smith1"));
+    assert!(
+        run.audit["detail"].as_str().unwrap().contains("not the target's"),
+        "{}",
+        run.audit
+    );
+    assert_eq!(run.audit["password_set"], false);
+    assert_eq!(
+        pool.sign_in("john", "Osprey-Passw0rd!1").await,
+        SignIn::Refused("NotAuthorizedException".into())
+    );
+
+    for (user, id, password) in [
+        ("john", partial(&john_arn), "Kestrel-Passw0rd!1"),
+        ("john-smith1", smith_arn.clone(), "Osprey-Passw0rd!1"),
+        ("jane", pool.secret_id("jane"), "Falcon-Passw0rd!1"),
+    ] {
+        let run = h
+            .invoke(&json!({"username": user, "passwordSecretId": id, "permanent": true}))
+            .await;
+        assert!(run.response.is_ok(), "{user} by {id}: {:?} {}", run.response, run.audit);
+        assert_eq!(run.audit["secret_name"], pool.secret_id(user));
+        assert_eq!(pool.sign_in(user, password).await, SignIn::Tokens, "{user}");
+    }
+    h.assert_no_secret_leaked();
+}
+
+/// Four unusable secrets and a missing one: one answer for all, the reason only in the
+/// audit line's `detail`, and no password changed.
+#[tokio::test]
+async fn every_unusable_secret_gets_the_same_answer() {
+    let pool = Pool::seeded().await;
+    let mut h = harness("unusable_secrets", &pool, &[]).await;
+    let cases = [
+        ("short", Some("Ab1!x"), "6 to 256"),
+        ("padded", Some(" Padded-Passw0rd!1 "), "whitespace"),
+        ("nokey", Some(r#"{"pwd":"Nokey-Passw0rd!1"}"#), "\"password\" key"),
+        ("weak", Some("all-lowercase-password"), "requireUppercase"),
+        ("missing", None, "ResourceNotFoundException"),
+    ];
+    let mut answers = Vec::new();
+    for (user, value, reason) in cases {
+        pool.add_new_user(user, &[]).await;
+        if let Some(value) = value {
+            pool.create_secret(&format!("onboarding/{user}"), value).await;
+            h.uses_secret(value.trim());
+        }
+        let run = h
+            .invoke(&json!({"username": user, "passwordSecretId": pool.secret_id(user)}))
+            .await;
+        let err = run.response.as_ref().unwrap_err();
+        answers.push((err.error_type.clone(), err.error_message.clone()));
+        let detail = run.audit["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(reason), "{user}: {}", run.audit);
+        assert_eq!(run.audit["password_set"], false, "{user}");
+        assert_eq!(
+            pool.sign_in(user, INITIAL_PASSWORD).await,
+            SignIn::Challenge("NEW_PASSWORD_REQUIRED".into())
+        );
+    }
+    for answer in &answers {
+        assert_eq!(
+            (answer.0.as_str(), answer.1.as_str()),
+            ("InvalidRequest", "passwordSecretId: the secret cannot be used")
+        );
+    }
+    h.assert_no_secret_leaked();
+}

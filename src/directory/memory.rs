@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::{ChangeEvents, Directory, SecretStore, SetAccepted, UserRecord, UserStatus};
+use super::{ChangeEvents, Directory, SecretStore, SetAccepted, StoredSecret, UserRecord, UserStatus};
 use crate::change_events::PasswordSetEvent;
 use crate::error::AppError;
 use crate::password::PasswordPolicy;
@@ -158,17 +158,28 @@ impl Directory for MemoryDirectory {
     }
 }
 
-/// Secrets by id; a missing id answers as the real adapter does (no oracle, reason in `detail`).
+/// Secrets by name, in account 123456789012, region us-east-1; an id is a name or an ARN
+/// whose name part the name begins (as Secrets Manager resolves a partial ARN). Unusable
+/// secrets answer as the real adapter does (no oracle, reason in `detail`).
 #[derive(Default)]
 pub struct MemorySecrets(pub HashMap<String, String>);
 
 impl SecretStore for MemorySecrets {
-    async fn password(&self, secret_id: &str) -> Result<Password, AppError> {
-        match self.0.get(secret_id) {
-            Some(value) => Password::parse(value.clone(), "passwordSecretId"),
-            None => Err(AppError::SecretUnusable {
-                detail: format!("GetSecretValue: ResourceNotFoundException ({secret_id})"),
+    async fn password(&self, secret_id: &str) -> Result<StoredSecret, AppError> {
+        let arn = |name: &str| format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:{name}-AbCdEf");
+        let found = self.0.iter().find(|(name, _)| {
+            *name == secret_id || arn(name) == secret_id || arn(name).starts_with(&format!("{secret_id}-"))
+        });
+        let unusable = |detail: String| AppError::SecretUnusable { detail };
+        match found {
+            Some((name, value)) => Ok(StoredSecret {
+                name: name.clone(),
+                arn: arn(name),
+                password: Password::parse(value.clone(), "passwordSecretId").map_err(|e| unusable(e.to_string()))?,
             }),
+            None => Err(unusable(format!(
+                "GetSecretValue: ResourceNotFoundException ({secret_id})"
+            ))),
         }
     }
 }

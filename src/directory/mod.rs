@@ -117,8 +117,18 @@ pub struct SetAccepted {
 
 /// Where `passwordSecretId` is resolved.
 pub trait SecretStore {
-    /// The secret's `SecretString`: the password itself, or JSON with a `password` key.
-    fn password(&self, secret_id: &str) -> impl Future<Output = Result<Password, AppError>> + Send;
+    /// The secret's `SecretString` (the password itself, or JSON with a `password` key), with
+    /// the name and ARN Secrets Manager reports for the secret it resolved the id to.
+    fn password(&self, secret_id: &str) -> impl Future<Output = Result<StoredSecret, AppError>> + Send;
+}
+
+/// A secret as Secrets Manager returned it. A partial ARN resolves to any secret whose name
+/// it begins, so only the reported name says which user's secret this is.
+#[derive(Debug)]
+pub struct StoredSecret {
+    pub name: String,
+    pub arn: String,
+    pub password: Password,
 }
 
 /// Where change events go.

@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use aws_sdk_secretsmanager::Client as SecretsClient;
 
 use super::sdk_errors::get_secret_value_error;
-use super::SecretStore;
+use super::{SecretStore, StoredSecret};
 use crate::error::AppError;
 use crate::request::Password;
 
@@ -47,7 +47,7 @@ impl SecretsManagerStore {
 }
 
 impl SecretStore for SecretsManagerStore {
-    async fn password(&self, secret_id: &str) -> Result<Password, AppError> {
+    async fn password(&self, secret_id: &str) -> Result<StoredSecret, AppError> {
         let output = self
             .client()
             .get_secret_value()
@@ -55,10 +55,20 @@ impl SecretStore for SecretsManagerStore {
             .send()
             .await
             .map_err(get_secret_value_error)?;
+        let unusable = |detail: &str| AppError::SecretUnusable {
+            detail: detail.to_owned(),
+        };
+        let (Some(name), Some(arn)) = (output.name(), output.arn()) else {
+            return Err(unusable("GetSecretValue answered without the secret's Name and ARN"));
+        };
         let text = output
             .secret_string()
-            .ok_or_else(|| AppError::invalid("passwordSecretId", "the secret has no SecretString"))?;
-        password_from_secret_string(text.to_owned())
+            .ok_or_else(|| unusable("the secret has no SecretString"))?;
+        Ok(StoredSecret {
+            name: name.to_owned(),
+            arn: arn.to_owned(),
+            password: password_from_secret_string(text.to_owned()).map_err(|err| unusable(&err.to_string()))?,
+        })
     }
 }
 
@@ -94,9 +104,15 @@ mod tests {
     fn secret_strings_hold_a_bare_password_or_a_json_password_key() {
         assert!(password_from_secret_string("Bare-Passw0rd".into()).is_ok());
         assert!(password_from_secret_string(r#"{"password":"Json-Passw0rd","note":"x"}"#.into()).is_ok());
-        for bad in [r#"{"pass":"x"}"#, r#"{"password":1}"#, "{not json", "short"] {
+        for (bad, reason) in [
+            (r#"{"pass":"x"}"#, "no string \"password\" key"),
+            (r#"{"password":1}"#, "no string \"password\" key"),
+            ("{not json", "neither a password nor a JSON object"),
+            ("short", "6 to 256 characters"),
+            (" Padded-Passw0rd", "whitespace"),
+        ] {
             let err = password_from_secret_string(bad.into()).unwrap_err();
-            assert!(err.to_string().starts_with("passwordSecretId: "), "{bad}: {err}");
+            assert!(err.to_string().contains(reason), "{bad}: {err}");
         }
     }
 }

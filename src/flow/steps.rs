@@ -8,12 +8,12 @@ use super::App;
 use super::Progress;
 use crate::audit::{AuditRecord, PasswordSet};
 use crate::change_events::{self, Initiator, PasswordSetEvent, RequestIds};
-use crate::directory::{ChangeEvents, Directory, SecretStore, SetAccepted};
+use crate::directory::{ChangeEvents, Directory, SecretStore, SetAccepted, StoredSecret};
 use crate::error::{AppError, UpstreamKind};
 use crate::event::ApiContext;
 use crate::password::{self, PasswordPolicy, Reason};
 use crate::policy::{self, Actor, Facts};
-use crate::request::{Password, PasswordSource};
+use crate::request::{FunctionHome, Password, PasswordSource};
 use crate::token::{self, KeySource, TokenFailure, VerifiedToken};
 
 impl<D, S, K, E> App<D, S, K, E>
@@ -53,7 +53,7 @@ where
         actor: &Actor,
         target: &str,
         password: PasswordSource,
-    ) -> (Facts, Option<PasswordPolicy>, Result<Option<Password>, AppError>) {
+    ) -> (Facts, Option<PasswordPolicy>, Result<Given, AppError>) {
         let lookups = policy::lookups(&self.config, actor);
         let caller = match actor {
             Actor::Admin(token) => token.username.as_str(),
@@ -78,17 +78,26 @@ where
         (facts, pool_policy, password)
     }
 
-    /// The password to set (the given one, or one generated for the pool's policy), checked
-    /// against that policy and the blocklist.
+    /// The password to set (the given one, the secret's once it is bound to the target, or
+    /// one generated for the pool's policy), checked against that policy and the blocklist.
+    /// Whatever makes a secret unusable gets the one `SecretUnusable` answer, the reason only
+    /// in `detail`: a caller who may name a secret but not read it learns nothing of its content.
     pub(super) fn password(
         &self,
-        given: Option<Password>,
+        given: Given,
         policy: Option<&PasswordPolicy>,
         target: &str,
+        home: Option<&FunctionHome>,
     ) -> Result<Password, AppError> {
+        let unusable = |detail| AppError::SecretUnusable { detail };
+        let from_secret = matches!(given, Given::Secret(_));
         let password = match given {
-            Some(password) => password,
-            None => Password::generated(
+            Given::Literal(password) => password,
+            Given::Secret(secret) => {
+                policy::secret_bound(&self.config, target, home, &secret.name, &secret.arn).map_err(unusable)?;
+                secret.password
+            }
+            Given::Generate => Password::generated(
                 password::generate(policy.unwrap_or(&password::FALLBACK_GENERATION_POLICY), target).map_err(|err| {
                     AppError::Internal {
                         detail: format!("generating a password: {err}"),
@@ -98,10 +107,14 @@ where
         };
         let blocklist = self.config.password_blocklist;
         let violations = password::check(password.expose_to_cognito(), target, policy, blocklist);
-        if !violations.is_empty() {
-            return Err(AppError::PasswordRejected(violations));
+        match (violations.is_empty(), from_secret) {
+            (true, _) => Ok(password),
+            (false, false) => Err(AppError::PasswordRejected(violations)),
+            (false, true) => {
+                let broken: Vec<&str> = violations.iter().map(|v| v.as_str()).collect();
+                Err(unusable(format!("the secret's password breaks {}", broken.join(","))))
+            }
         }
-        Ok(password)
     }
 
     /// `AdminSetUserPassword`. Whether the password changed is noted as soon as it is known,
@@ -178,13 +191,13 @@ where
         Some(published)
     }
 
-    /// The password to set; `None` when the function is to generate one (after the decision,
-    /// with the pool's policy).
-    pub(super) async fn resolve_password(&self, source: PasswordSource) -> Result<Option<Password>, AppError> {
+    /// The password given, or the secret it is in; a password is generated after the
+    /// decision, with the pool's policy.
+    pub(super) async fn resolve_password(&self, source: PasswordSource) -> Result<Given, AppError> {
         match source {
-            PasswordSource::Literal(password) => Ok(Some(password)),
-            PasswordSource::SecretRef(secret_id) => self.secrets.password(&secret_id).await.map(Some),
-            PasswordSource::Generate => Ok(None),
+            PasswordSource::Literal(password) => Ok(Given::Literal(password)),
+            PasswordSource::SecretRef(secret_id) => self.secrets.password(&secret_id).await.map(Given::Secret),
+            PasswordSource::Generate => Ok(Given::Generate),
         }
     }
 
@@ -206,6 +219,14 @@ where
             }
         }
     }
+}
+
+/// Where the password comes from, once the secret (if any) has been read.
+#[derive(Debug)]
+pub(super) enum Given {
+    Literal(Password),
+    Secret(StoredSecret),
+    Generate,
 }
 
 /// The progress cell; never poisoned (nothing panics while holding it), and never held

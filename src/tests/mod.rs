@@ -72,6 +72,11 @@ async fn run_all(
     let secrets = MemorySecrets(HashMap::from([
         ("onboarding/bob".to_owned(), "Secret-Passw0rd!9".to_owned()),
         ("onboarding/newbie".to_owned(), "Secret-Passw0rd!9".to_owned()),
+        ("onboarding/short".to_owned(), "Ab1!x".to_owned()),
+        ("onboarding/padded".to_owned(), " Padded-Passw0rd!1".to_owned()),
+        ("onboarding/weak".to_owned(), "all-lowercase-password".to_owned()),
+        ("onboarding/named".to_owned(), "Named-Passw0rd!1".to_owned()),
+        ("onboarding/newbie-smith1".to_owned(), "Other-Passw0rd!1".to_owned()),
     ]));
     let app = App::new(
         config,
@@ -374,6 +379,64 @@ async fn workflow_defaults_protect_established_accounts() {
     .await;
     assert_eq!(run.response.unwrap()["userStatus"], "CONFIRMED");
     assert_eq!(run.audit["correlation_id"], "exec-0001");
+}
+
+/// Whatever makes a secret unusable, the workflow's caller gets one answer; the reason is in
+/// the audit line's `detail` only, and nothing is set.
+#[tokio::test]
+async fn every_unusable_secret_gets_one_answer_the_reason_only_in_the_audit() {
+    let directory = || {
+        let users = ["short", "padded", "weak", "named", "missing"];
+        users.into_iter().fold(pool(), |pool, user| {
+            pool.with_user(POOL, user, UserStatus::ForceChangePassword, &[])
+        })
+    };
+    let elsewhere = Invocation {
+        function_arn: "arn:aws:lambda:eu-west-1:123456789012:function:admin-set-password:live".into(),
+        ..invocation()
+    };
+    let partial = "arn:aws:secretsmanager:us-east-1:123456789012:secret:onboarding/newbie-smith1";
+    let cases = [
+        ("short", "onboarding/short".to_owned(), invocation(), "6 to 256"),
+        ("padded", "onboarding/padded".to_owned(), invocation(), "whitespace"),
+        ("weak", "onboarding/weak".to_owned(), invocation(), "requireUppercase"),
+        ("named", "onboarding/named".to_owned(), invocation(), "containsUsername"),
+        (
+            "missing",
+            "onboarding/missing".to_owned(),
+            invocation(),
+            "ResourceNotFoundException",
+        ),
+        ("newbie", partial.to_owned(), invocation(), "not the target's"),
+        (
+            "newbie",
+            "onboarding/newbie".to_owned(),
+            elsewhere,
+            "account and region",
+        ),
+    ];
+    for (user, secret_id, invocation, reason) in cases {
+        let event = json!({"username": user, "passwordSecretId": secret_id}).to_string();
+        let run = run_invocation(config(&[]), directory(), &event, invocation).await;
+        let err = run.response.as_ref().expect_err(&event);
+        assert_eq!(
+            (err.error_type.as_str(), err.error_message.as_str()),
+            ("InvalidRequest", "passwordSecretId: the secret cannot be used"),
+            "{event}"
+        );
+        let detail = run.audit["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(reason), "{event}: {}", run.audit);
+        assert_eq!(set_calls(&run), 0, "{event}");
+    }
+    // A literal password keeps its precise answer (the API caller typed it).
+    let opened = config(&[("WORKFLOW_LITERAL_PASSWORDS", "true")]);
+    let run = run_with(
+        opened,
+        pool(),
+        r#"{"username":"newbie","password":"all-lowercase-password"}"#,
+    )
+    .await;
+    assert_eq!(run.response.as_ref().unwrap_err().error_type, "InvalidPassword");
 }
 
 #[tokio::test]
