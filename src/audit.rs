@@ -116,8 +116,12 @@ pub struct AuditRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
     pub user_pool_id: String,
+    /// As Cognito resolved the target once it was looked up; as given before that.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_username: Option<String>,
+    /// The target's `sub`, as Cognito returned it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_sub: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permanent: Option<bool>,
     /// Whether a global sign-out was asked for.
@@ -298,6 +302,7 @@ mod tests {
             api_request_id: Some("a".into()),
             change_reason: Some("INC-1".into()),
             secret_name: Some("onboarding/bob".into()),
+            target_sub: Some("sub-bob".into()),
             generated: Some(true),
             event_published: Some(false),
             event_error: Some("e".into()),

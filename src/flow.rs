@@ -138,6 +138,12 @@ where
         if let Some(Ok(live)) = &facts.caller_groups {
             lock(progress).live_groups = Some(live.clone());
         }
+        let resolved = match &facts.target_user {
+            Some(Ok(user)) => Some((user.username.clone(), user.sub.clone())),
+            _ => None,
+        };
+        let target = resolved.as_ref().map_or(target, |(username, _)| username.as_str());
+        lock(progress).target.clone_from(&resolved);
         policy::decide(&self.config, &actor, facts)?;
         let given = password?;
         let from_secret = matches!(given, Given::Secret(_));
@@ -156,7 +162,9 @@ where
             false => None,
         };
         let signed_out = sign_out.as_ref().map(Result::is_ok);
-        let published = self.publish(&actor, command.reason, generated, signed_out, asked).await;
+        let published = self
+            .publish(&actor, target, command.reason, generated, signed_out, asked)
+            .await;
         Ok(Done {
             success: Success {
                 username: target.to_owned(),
@@ -178,6 +186,8 @@ struct Progress {
     pub caller: Option<VerifiedToken>,
     /// The caller's live groups, when they were looked up.
     pub live_groups: Option<Vec<String>>,
+    /// The target's username and `sub` as Cognito returned them.
+    pub target: Option<(String, Option<String>)>,
     /// The name Secrets Manager reported for the secret read, if one was.
     pub secret_name: Option<String>,
     pub password_set: PasswordSet,
@@ -242,6 +252,10 @@ impl Ended {
             record.actor_username = Some(token.username);
             record.actor_groups = Some(progress.live_groups.unwrap_or(token.groups).join(","));
             record.claimed_username = None;
+        }
+        if let Some((username, sub)) = progress.target {
+            record.target_username = Some(username);
+            record.target_sub = sub;
         }
         record.password_set = progress.password_set;
         record.secret_name = progress.secret_name;

@@ -32,7 +32,7 @@ pub struct Lookups {
     pub caller_user: bool,
     /// The target's groups (`PROTECTED_GROUPS`, and `WORKFLOW_TARGET_GROUP` for a workflow).
     pub target_groups: bool,
-    /// The target's status and `sub`.
+    /// The target's username, status and `sub`.
     pub target_user: bool,
 }
 
@@ -53,7 +53,9 @@ pub fn lookups(config: &Config, actor: &Actor) -> Lookups {
         caller_groups: admin,
         caller_user: admin,
         target_groups: !config.protected_groups.is_empty() || onboarding_marker,
-        target_user: admin || !config.allow_federated || config.workflow.target_statuses.is_some(),
+        // Always: the set, the sign-out, the blocklist and the audit line use the username
+        // Cognito resolved (the request may name an alias, a `sub` or a case variant).
+        target_user: true,
     }
 }
 

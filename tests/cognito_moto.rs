@@ -468,3 +468,65 @@ async fn every_unusable_secret_gets_the_same_answer() {
     }
     h.assert_no_secret_leaked();
 }
+
+/// A pool whose users sign in by email: Cognito's username is a generated id, the email an
+/// alias. A workflow naming the email sets the password of the user Cognito resolved, and
+/// the audit line names that user by Cognito's username and `sub`.
+#[tokio::test]
+async fn the_audit_names_the_target_cognito_resolved() {
+    use aws_sdk_cognitoidentityprovider::types::{MessageActionType, UsernameAttributeType};
+    let pool = Pool::seeded().await;
+    let by_email = pool
+        .cognito
+        .create_user_pool()
+        .pool_name("sign-in-by-email")
+        .username_attributes(UsernameAttributeType::Email)
+        .send()
+        .await
+        .expect("create pool");
+    let pool_id = by_email.user_pool().and_then(|p| p.id()).unwrap().to_owned();
+    let created = pool
+        .cognito
+        .admin_create_user()
+        .user_pool_id(&pool_id)
+        .username("dana@example.com")
+        .temporary_password(INITIAL_PASSWORD)
+        .message_action(MessageActionType::Suppress)
+        .send()
+        .await
+        .expect("create user");
+    let user = created.user().unwrap();
+    let username = user.username().unwrap().to_owned();
+    let sub = user
+        .attributes()
+        .iter()
+        .find(|a| a.name() == "sub")
+        .and_then(|a| a.value());
+    assert_ne!(
+        username, "dana@example.com",
+        "moto gives an email-alias user a generated username"
+    );
+
+    let extra = [
+        ("USER_POOL_ID", pool_id.as_str()),
+        ("WORKFLOW_LITERAL_PASSWORDS", "true"),
+    ];
+    let mut h = harness("resolved_target", &pool, &extra).await;
+    let run = h
+        .invoke(&json!({"username": "dana@example.com", "password": "Kestrel-Passw0rd!7", "permanent": true}))
+        .await;
+    assert!(run.response.is_ok(), "{:?} {}", run.response, run.audit);
+    assert_eq!(run.response.as_ref().unwrap()["username"], username.as_str());
+    assert_eq!(run.audit["target_username"], username.as_str());
+    assert_eq!(run.audit["target_sub"].as_str(), sub);
+    let after = pool
+        .cognito
+        .admin_get_user()
+        .user_pool_id(&pool_id)
+        .username(&username)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.user_status().map(|s| s.as_str()), Some("CONFIRMED"));
+    h.assert_no_secret_leaked();
+}

@@ -112,6 +112,7 @@ impl Directory for CognitoDirectory {
             .find(|a| a.name() == "sub")
             .and_then(|a| a.value().map(str::to_owned));
         Ok(UserRecord {
+            username: user.username().to_owned(),
             status,
             sub,
             enabled: user.enabled(),

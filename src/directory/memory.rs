@@ -130,6 +130,7 @@ impl Directory for MemoryDirectory {
 
     async fn get_user(&self, pool_id: &str, username: &str) -> Result<UserRecord, AppError> {
         self.call("AdminGetUser", pool_id, username).await.map(|u| UserRecord {
+            username: username.to_owned(),
             status: u.status,
             sub: Some(u.sub),
             enabled: u.enabled,

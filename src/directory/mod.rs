@@ -77,6 +77,8 @@ impl UserStatus {
 /// What `AdminGetUser` tells the rules about a user (the target, or the caller in the admin pool).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
+    /// The username Cognito holds, whatever alias, `sub` or case variant found the user.
+    pub username: String,
     pub status: UserStatus,
     pub sub: Option<String>,
     /// `false` once an administrator disabled the user: a disabled admin's token is refused.

@@ -158,6 +158,7 @@ where
     pub(super) async fn publish(
         &self,
         actor: &Actor,
+        target: &str,
         reason: Option<Reason>,
         generated: bool,
         signed_out: Option<bool>,
@@ -165,7 +166,7 @@ where
     ) -> Option<Result<(), String>> {
         let events = self.events.as_ref()?;
         let event = PasswordSetEvent {
-            username: asked.target_username.clone().unwrap_or_default(),
+            username: target.to_owned(),
             user_pool_id: self.config.user_pool_id.clone(),
             permanent: asked.permanent.unwrap_or(false),
             signed_out: signed_out == Some(true),

@@ -20,6 +20,7 @@ fn admin(groups: &[&str]) -> Actor {
 
 fn user(status: UserStatus, sub: &str) -> UserRecord {
     UserRecord {
+        username: "bob".into(),
         status,
         sub: Some(sub.into()),
         enabled: true,
@@ -75,7 +76,7 @@ fn lookups_are_those_the_rules_need() {
             caller_groups: false,
             caller_user: false,
             target_groups: false,
-            target_user: false
+            target_user: true
         }
     );
     assert!(
