@@ -150,6 +150,10 @@ pub struct AuditRecord {
     /// Why the publish failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_error: Option<String>,
+    /// The phase in progress when the work was abandoned at the Lambda deadline: `jwks`,
+    /// `look_up`, `set`, `sign_out` or `publish`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<&'static str>,
     pub lambda_request_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_request_id: Option<String>,
@@ -303,6 +307,7 @@ mod tests {
             change_reason: Some("INC-1".into()),
             secret_name: Some("onboarding/bob".into()),
             target_sub: Some("sub-bob".into()),
+            phase: Some("set"),
             generated: Some(true),
             event_published: Some(false),
             event_error: Some("e".into()),

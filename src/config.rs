@@ -17,9 +17,10 @@ pub enum ConfigError {
 }
 
 /// The function timeout template.yaml sets (`tests/template_params.rs` holds them equal).
-pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(15);
-/// Sequential Cognito phases in the worst case: the look-up round, the set, the sign-out.
-pub const SEQUENTIAL_PHASES: u32 = 3;
+pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(21);
+/// Sequential phases in the worst case, each bounded by the operation timeout: the wait for
+/// the signing keys, the look-up round, the set, the sign-out, the change-event publish.
+pub const SEQUENTIAL_PHASES: u32 = 5;
 /// Kept for init, the token check and writing the answer and the audit line.
 pub const TIMEOUT_MARGIN: Duration = Duration::from_millis(500);
 
@@ -293,7 +294,7 @@ impl Config {
         if upstream.operation_timeout * SEQUENTIAL_PHASES + TIMEOUT_MARGIN > FUNCTION_TIMEOUT {
             return Err(invalid(
                 "COGNITO_OPERATION_TIMEOUT_MS",
-                "3 sequential Cognito phases (look-ups, set, sign-out) plus 500 ms must fit the 15 s function timeout: at most 4833",
+                "5 sequential phases (signing keys, look-ups, set, sign-out, publish) plus 500 ms must fit the 21 s function timeout: at most 4100",
             ));
         }
         if upstream.attempt_timeout > upstream.operation_timeout {
@@ -686,7 +687,7 @@ mod tests {
             ("COGNITO_ATTEMPT_TIMEOUT_MS", "0"),
             ("COGNITO_OPERATION_TIMEOUT_MS", "ten"),
             ("COGNITO_MAX_ATTEMPTS", "11"),
-            ("COGNITO_OPERATION_TIMEOUT_MS", "4834"),
+            ("COGNITO_OPERATION_TIMEOUT_MS", "4101"),
             ("COGNITO_ATTEMPT_TIMEOUT_MS", "4500"),
             ("PASSWORD_SECRET_PREFIX", "has space/"),
             ("PASSWORD_SECRET_PREFIX", "onboarding"),

@@ -94,12 +94,17 @@ where
         let progress = Mutex::default();
         let home = FunctionHome::from_function_arn(&invocation.function_arn);
         let work = self.run(shape, prepared.api, prepared.command, record, home.as_ref(), &progress);
-        let result = match tokio::time::timeout(invocation.budget(), work).await {
-            Ok(result) => result,
-            Err(_) => abandoned_at_deadline(lock(&progress).password_set, record),
+        let (result, abandoned_in) = match tokio::time::timeout(invocation.budget(), work).await {
+            Ok(result) => (result, None),
+            Err(_) => {
+                let progress = lock(&progress);
+                (abandoned_at_deadline(&progress, record), Some(progress.phase))
+            }
         };
         let progress = progress.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
-        Ended::new(shape, prepared.record, progress, result, started.elapsed())
+        let mut ended = Ended::new(shape, prepared.record, progress, result, started.elapsed());
+        ended.record.phase = abandoned_in;
+        ended
     }
 
     /// Authenticates API callers, then executes. The token is verified before anything else
@@ -122,6 +127,7 @@ where
                     .unwrap_or_else(|| AppError::invalid("event", "unreadable")))
             }
             (true, Some(api)) => {
+                lock(progress).phase = "jwks";
                 let token = self.authenticate(&api).await?;
                 lock(progress).caller = Some(token.clone());
                 policy::claims_agree(&token, api.claims.as_ref())?;
@@ -134,6 +140,7 @@ where
         let target = command.username.as_str();
         let generated = matches!(command.password, PasswordSource::Generate);
 
+        lock(progress).phase = "look_up";
         let (facts, pool_policy, password) = self.look_up(&actor, target, command.password).await;
         if let Some(Ok(live)) = &facts.caller_groups {
             lock(progress).live_groups = Some(live.clone());
@@ -151,6 +158,7 @@ where
             lock(progress).secret_name = Some(secret.name.clone());
         }
         let password = self.password(given, pool_policy.as_ref(), target, home)?;
+        lock(progress).phase = "set";
         let accepted = self.set(target, &password, command.permanent, progress).await;
         let accepted = accepted.map_err(|err| match err {
             // Cognito's policy, when the function could not read it: still the one answer.
@@ -158,10 +166,15 @@ where
             err => err,
         })?;
         let sign_out = match command.sign_out {
-            true => Some(self.sign_out(target).await),
+            true => {
+                lock(progress).phase = "sign_out";
+                Some(self.sign_out(target).await)
+            }
             false => None,
         };
         let signed_out = sign_out.as_ref().map(Result::is_ok);
+        lock(progress).phase = "publish";
+        lock(progress).sign_out.clone_from(&sign_out);
         let published = self
             .publish(&actor, target, command.reason, generated, signed_out, asked)
             .await;
@@ -180,9 +193,13 @@ where
 }
 
 /// What the work has established that work abandoned at the Lambda deadline must still
-/// report: who the caller is and whether the password changed. The steps note it as they go.
+/// report: who the caller is, how far it got, whether the password changed and how the
+/// sign-out went. The steps note it as they go.
 #[derive(Debug, Default)]
 struct Progress {
+    /// The phase in progress: `jwks` (the token check), `look_up`, `set`, `sign_out`,
+    /// `publish`; empty before any.
+    pub phase: &'static str,
     pub caller: Option<VerifiedToken>,
     /// The caller's live groups, when they were looked up.
     pub live_groups: Option<Vec<String>>,
@@ -191,6 +208,8 @@ struct Progress {
     /// The name Secrets Manager reported for the secret read, if one was.
     pub secret_name: Option<String>,
     pub password_set: PasswordSet,
+    /// The asked-for sign-out, once it ended.
+    pub sign_out: Option<Result<(), (&'static str, String)>>,
 }
 
 /// A password set, and what came after it.
@@ -206,28 +225,36 @@ struct Done {
 }
 
 /// The answer for work abandoned at the Lambda deadline, from how far it got: before the set
-/// a timeout, during it an unknown outcome, after it (in the sign-out) a success whose
-/// sign-out did not happen.
-fn abandoned_at_deadline(password_set: PasswordSet, asked: &AuditRecord) -> Result<Done, AppError> {
+/// a timeout, during it an unknown outcome, after it a success that says what became of the
+/// sign-out (if asked for) and of the change event (if it was being published).
+fn abandoned_at_deadline(progress: &Progress, asked: &AuditRecord) -> Result<Done, AppError> {
     let detail = "abandoned at the Lambda deadline before Cognito answered".to_owned();
-    match password_set {
+    match progress.password_set {
         PasswordSet::No => Err(AppError::Upstream {
             kind: UpstreamKind::Timeout,
             detail,
         }),
         PasswordSet::Unknown => Err(AppError::SetOutcomeUnknown { detail }),
         // A generated password is lost with the abandoned work: the admin must reset again.
-        PasswordSet::Yes => Ok(Done {
-            success: Success {
-                username: asked.target_username.clone().unwrap_or_default(),
-                user_status: UserStatus::after_set(asked.permanent.unwrap_or(false)),
-                signed_out: Some(false),
-                generated_password: None,
-            },
-            oddity: None,
-            sign_out_failure: Some(("UpstreamError", format!("AdminUserGlobalSignOut: {detail}"))),
-            published: None,
-        }),
+        PasswordSet::Yes => {
+            let sign_out = match (asked.sign_out, &progress.sign_out) {
+                (Some(true), None) => Some(Err(("UpstreamError", format!("AdminUserGlobalSignOut: {detail}")))),
+                (_, ended) => ended.clone(),
+            };
+            let publishing = progress.phase == "publish";
+            let target = progress.target.as_ref().map(|(username, _)| username.clone());
+            Ok(Done {
+                success: Success {
+                    username: target.or_else(|| asked.target_username.clone()).unwrap_or_default(),
+                    user_status: UserStatus::after_set(asked.permanent.unwrap_or(false)),
+                    signed_out: sign_out.as_ref().map(Result::is_ok),
+                    generated_password: None,
+                },
+                oddity: None,
+                sign_out_failure: sign_out.and_then(Result::err),
+                published: publishing.then(|| Err("PutEvents: abandoned at the Lambda deadline".to_owned())),
+            })
+        }
     }
 }
 

@@ -482,3 +482,31 @@ async fn the_lambda_deadline_is_honoured_with_a_silent_cognito() {
         h.assert_no_secret_leaked();
     }
 }
+
+/// The deadline hits while the change event is being published, after a set that asked for
+/// no sign-out: the answer is the success it is, and the audit line says the event was not
+/// published, in which phase the work stopped, and nothing about a sign-out nobody asked for.
+#[tokio::test]
+async fn a_publish_abandoned_at_the_deadline_is_audited_as_it_happened() {
+    let fake = Fake::with(&[("PutEvents", Answer::Silent)]);
+    let mut config = config(&fake.endpoint);
+    config.event_bus_name = Some("admin-events".into());
+    let mut h = Harness::new("fault_deadline_publish", &fake.endpoint, config).await;
+    let run = h.invoke_with_deadline(&direct_set(), Duration::from_secs(3)).await;
+    assert_eq!(
+        run.response.as_ref().expect("the password was set"),
+        &json!({"username": "bob", "userStatus": "FORCE_CHANGE_PASSWORD"}),
+        "{}",
+        run.audit
+    );
+    assert!(fake.count("PutEvents") >= 1, "{:?}", fake.seen());
+    let audit = &run.audit;
+    assert_eq!(audit["outcome"], "success");
+    assert_eq!(audit["password_set"], true);
+    assert_eq!(audit["event_published"], false, "{audit}");
+    assert_eq!(audit["phase"], "publish", "{audit}");
+    for absent in ["signed_out", "sign_out_error"] {
+        assert!(audit.get(absent).is_none(), "{absent}: {audit}");
+    }
+    h.assert_no_secret_leaked();
+}

@@ -626,17 +626,30 @@ fn with_deadline(after: Duration) -> Invocation {
 #[tokio::test]
 async fn the_lambda_deadline_is_honoured_whatever_cognito_does() {
     let deadline = Duration::from_millis(900);
-    let cases: [(&'static str, &str, Value, &str); 3] = [
-        ("AdminGetUser", "rest-set-temporary", json!(false), "UpstreamError"),
+    let cases: [(&'static str, &str, Value, &str, &str); 3] = [
+        (
+            "AdminGetUser",
+            "rest-set-temporary",
+            json!(false),
+            "UpstreamError",
+            "look_up",
+        ),
         (
             "AdminSetUserPassword",
             "rest-set-temporary",
             json!("unknown"),
             "UpstreamError",
+            "set",
         ),
-        ("AdminUserGlobalSignOut", "rest-set-permanent-sign-out", json!(true), ""),
+        (
+            "AdminUserGlobalSignOut",
+            "rest-set-permanent-sign-out",
+            json!(true),
+            "",
+            "sign_out",
+        ),
     ];
-    for (operation, event, password_set, code) in cases {
+    for (operation, event, password_set, code, phase) in cases {
         let run = run_invocation(
             config(&[]),
             pool().hanging(operation),
@@ -646,6 +659,7 @@ async fn the_lambda_deadline_is_honoured_whatever_cognito_does() {
         .await;
         assert!(run.elapsed < deadline, "{operation}: answered after {:?}", run.elapsed);
         assert_eq!(run.audit["password_set"], password_set, "{operation}");
+        assert_eq!(run.audit["phase"], phase, "{operation}");
         let (status, body) = api_status_and_body(&run);
         if code.is_empty() {
             assert_eq!((status, body["signedOut"].clone()), (200, json!(false)), "{operation}");
