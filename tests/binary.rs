@@ -9,7 +9,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::runtime_api::{self, Answer, Run};
 use support::{artifacts_dir, Pool, SignIn};
 
@@ -253,7 +253,9 @@ async fn the_seams_through_the_release_binary() {
 /// counting front: a numbered version, `$LATEST` and the unqualified ARN are refused with the
 /// qualifier in the audit `detail`, and a non-admin's real token is refused, all without one
 /// Cognito call; through `live`, an admin's API reset of CONFIRMED bob works, and the
-/// onboarding workflow then cannot reach bob (not in the group), while newbie (in it) is set.
+/// onboarding workflow then cannot reach bob (not in the group), while nadia (in it) is set;
+/// a partial ARN naming `john-smith1`'s secret for `john`, and four unusable secrets, get
+/// the one secret answer, and no secret value reaches the output.
 async fn the_seams(binary: &Path, tag: &str) {
     use support::fault_proxy::{Action, FaultProxy};
     let pool = Pool::seeded().await;
@@ -264,7 +266,19 @@ async fn the_seams(binary: &Path, tag: &str) {
         .send()
         .await
         .expect("group");
-    pool.add_new_user("nadia", &["onboarding-pending"]).await;
+    for user in ["nadia", "john", "john-smith1", "short", "padded", "nokey", "weak"] {
+        pool.add_new_user(user, &["onboarding-pending"]).await;
+    }
+    let smith_arn = pool.create_secret("onboarding/john-smith1", "Osprey-Passw0rd!1").await;
+    let unusable = [
+        ("short", "Ab1!x"),
+        ("padded", " Padded-Passw0rd!1 "),
+        ("nokey", r#"{"pwd":"Nokey-Passw0rd!1"}"#),
+        ("weak", "all-lowercase-password"),
+    ];
+    for (user, value) in unusable {
+        pool.create_secret(&format!("onboarding/{user}"), value).await;
+    }
     pool.add_user("dave", &[]).await;
     pool.create_secret("onboarding/bob", r#"{"password":"Onboard-Passw0rd!1"}"#)
         .await;
@@ -369,11 +383,16 @@ async fn the_seams(binary: &Path, tag: &str) {
     let (answers, _) = run_deployment(binary, &vars(&api_env), events, &format!("{tag}_seams_api_live"));
     assert_eq!(expected_answer(&answers[0].1), "200", "{answers:?}");
     assert_eq!(pool.status("bob").await, "FORCE_CHANGE_PASSWORD");
-    let events = vec![
+    let mut events = vec![
         ("req-workflow-bob".to_owned(), onboard("bob"), live.clone()),
-        ("req-workflow-nadia".to_owned(), onboard("nadia"), live),
+        ("req-workflow-nadia".to_owned(), onboard("nadia"), live.clone()),
     ];
-    let (answers, _) = run_deployment(
+    let partial = json!({"username": "john", "passwordSecretId": &smith_arn[..smith_arn.len() - 7]});
+    events.push(("req-workflow-partial-arn".into(), partial.to_string(), live.clone()));
+    for (user, _) in unusable {
+        events.push((format!("req-workflow-{user}"), onboard(user), live.clone()));
+    }
+    let (answers, output) = run_deployment(
         binary,
         &vars(&workflow_env),
         events,
@@ -387,6 +406,29 @@ async fn the_seams(binary: &Path, tag: &str) {
         "bob keeps the password alice set"
     );
     assert_eq!(pool.sign_in("nadia", "Onboard-Passw0rd!2").await, SignIn::Tokens);
+    for (id, answer) in &answers[2..] {
+        let Answer::Error(error) = answer else {
+            panic!("{id}: {answer:?}")
+        };
+        assert_eq!(
+            (&error["errorType"], &error["errorMessage"]),
+            (
+                &json!("InvalidRequest"),
+                &json!("passwordSecretId: the secret cannot be used")
+            ),
+            "{id}"
+        );
+    }
+    for user in ["john", "short", "padded", "nokey", "weak"] {
+        assert_eq!(pool.status(user).await, "FORCE_CHANGE_PASSWORD", "{user} untouched");
+    }
+    for (_, value) in unusable {
+        assert!(!output.contains(value.trim()), "a secret's value reached the output");
+    }
+    assert!(
+        !output.contains("Osprey-Passw0rd!1"),
+        "a secret's value reached the output"
+    );
 }
 
 /// Hostile sizes, through the release binary: 24,600 header names (which made a
