@@ -255,9 +255,11 @@ async fn the_seams_through_the_release_binary() {
 /// Cognito call; through `live`, an admin's API reset of CONFIRMED bob works, and the
 /// onboarding workflow then cannot reach bob (not in the group), while nadia (in it) is set;
 /// a partial ARN naming `john-smith1`'s secret for `john`, and four unusable secrets, get
-/// the one secret answer, and no secret value reaches the output.
+/// the one secret answer, and no secret value reaches the output; a change-event publish
+/// that hangs until the deadline leaves a success whose audit line says so, and nothing
+/// about a sign-out nobody asked for.
 async fn the_seams(binary: &Path, tag: &str) {
-    use support::fault_proxy::{Action, FaultProxy};
+    use support::fault_proxy::{Action, Fault, FaultProxy, Phase};
     let pool = Pool::seeded().await;
     pool.cognito
         .create_group()
@@ -266,7 +268,16 @@ async fn the_seams(binary: &Path, tag: &str) {
         .send()
         .await
         .expect("group");
-    for user in ["nadia", "john", "john-smith1", "short", "padded", "nokey", "weak"] {
+    for user in [
+        "nadia",
+        "nora",
+        "john",
+        "john-smith1",
+        "short",
+        "padded",
+        "nokey",
+        "weak",
+    ] {
         pool.add_new_user(user, &["onboarding-pending"]).await;
     }
     let smith_arn = pool.create_secret("onboarding/john-smith1", "Osprey-Passw0rd!1").await;
@@ -284,11 +295,15 @@ async fn the_seams(binary: &Path, tag: &str) {
         .await;
     pool.create_secret("onboarding/nadia", r#"{"password":"Onboard-Passw0rd!2"}"#)
         .await;
+    pool.create_secret("onboarding/nora", "Onboard-Passw0rd!3").await;
     assert_eq!(pool.status("bob").await, "CONFIRMED");
     let front = FaultProxy::start(
         &pool.endpoint,
         Duration::ZERO,
-        std::sync::Arc::new(|_, _| Action::Forward),
+        std::sync::Arc::new(|operation, _| match operation {
+            "PutEvents" => Action::Inject(Fault::Hang, Phase::Before),
+            _ => Action::Forward,
+        }),
     );
     let cognito_calls = |front: &FaultProxy| {
         let seen = front.seen();
@@ -429,6 +444,33 @@ async fn the_seams(binary: &Path, tag: &str) {
         !output.contains("Osprey-Passw0rd!1"),
         "a secret's value reached the output"
     );
+
+    // The deadline (3 s away) comes while the change event is being published: the SDK's
+    // own timeout (4 s) would fire later than the budget for the publish.
+    let mut publishing = workflow_env.clone();
+    publishing.push(("EVENT_BUS_NAME", "admin-events".into()));
+    let events = vec![("req-workflow-publish".to_owned(), onboard("nora"), live, 3_000u64)];
+    let (answers, output) = run_deployment(
+        binary,
+        &vars(&publishing),
+        events,
+        &format!("{tag}_seams_workflow_publish"),
+    );
+    assert_eq!(expected_answer(&answers[0].1), "Ok", "{answers:?}\n{output}");
+    assert_eq!(pool.sign_in("nora", "Onboard-Passw0rd!3").await, SignIn::Tokens);
+    let audit: Value = output
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["event"] == "admin_set_user_password")
+        .expect("an audit line");
+    assert_eq!(
+        (&audit["password_set"], &audit["event_published"], &audit["phase"]),
+        (&json!(true), &json!(false), &json!("publish")),
+        "{audit}"
+    );
+    for absent in ["signed_out", "sign_out_error"] {
+        assert!(audit.get(absent).is_none(), "{absent}: {audit}");
+    }
 }
 
 /// Hostile sizes, through the release binary: 24,600 header names (which made a

@@ -15,8 +15,9 @@ done), and records:
             wall time, is what scales there.
 
 As a command: runtime_api.py LOG [--timeout S] -- ARGV...   reads the events from stdin as a
-JSON list of [request id, payload] or [request id, payload, invoked function ARN] (by default the
-unqualified ARN of `admin-set-password`); the function gets this process's environment and writes to
+JSON list of [request id, payload], optionally followed by the invoked function ARN (null or
+absent: the unqualified ARN of `admin-set-password`) and the milliseconds until the deadline
+(default 30000); the function gets this process's environment and writes to
 LOG; prints the run as one JSON document.
 """
 
@@ -184,11 +185,13 @@ class _Handler(BaseHTTPRequestHandler):
         if event is None:  # parked, as Lambda parks an idle function, until the kill
             run.release.wait(60)
             return
-        request_id, payload, *invoked_arn = event
+        request_id, payload, *rest = event
+        invoked_arn = (rest[0] if rest else None) or DEFAULT_FUNCTION_ARN
+        deadline_in_ms = rest[1] if len(rest) > 1 else 30_000
         self._reply(200, payload, {
             "Lambda-Runtime-Aws-Request-Id": request_id,
-            "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 30_000),
-            "Lambda-Runtime-Invoked-Function-Arn": (invoked_arn or [DEFAULT_FUNCTION_ARN])[0],
+            "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + deadline_in_ms),
+            "Lambda-Runtime-Invoked-Function-Arn": invoked_arn,
             "Lambda-Runtime-Trace-Id":
                 "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=0",
         })
@@ -260,7 +263,7 @@ def main() -> None:
     p.add_argument("--timeout", type=float, default=60.0)
     p.add_argument("argv", nargs="+")
     args = p.parse_args()
-    events = [(rid, payload.encode(), *arn) for rid, payload, *arn in json.load(sys.stdin)]
+    events = [(rid, payload.encode(), *rest) for rid, payload, *rest in json.load(sys.stdin)]
     api = RuntimeApi()
     run = api.run(args.argv, dict(os.environ), events, log_path=args.log, timeout_s=args.timeout)
     api.shutdown()

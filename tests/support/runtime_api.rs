@@ -33,8 +33,9 @@ pub struct Run {
     pub output: String,
 }
 
-/// Runs `binary` with `env` (nothing else) on `events` ((request id, payload), or with the
-/// invoked function ARN as a third element), for at most `within`; its output goes to
+/// Runs `binary` with `env` (nothing else) on `events` ((request id, payload), optionally
+/// followed by the invoked function ARN and the milliseconds until the deadline), for at
+/// most `within`; its output goes to
 /// `target/test-artifacts/logs/<name>.log` for the secret scan.
 pub fn run<E: serde::Serialize>(
     binary: &Path,
