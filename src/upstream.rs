@@ -14,7 +14,6 @@ use aws_smithy_runtime_api::http::Response as HttpResponse;
 use crate::config::UpstreamSettings;
 use crate::error::{AppError, UpstreamKind};
 
-pub mod dns;
 pub mod https;
 
 /// Region, credentials and `AWS_ENDPOINT_URL` from the environment, with our timeouts and
