@@ -16,10 +16,12 @@ use crate::{App, Config, Invocation};
 
 mod features;
 mod hostile;
+mod reset;
 mod trust;
 
 /// The twin's users: alice and carol (admins), bob (staff, CONFIRMED), newbie (staff,
-/// FORCE_CHANGE_PASSWORD), rooty (root), a federated user. Alice's `sub` is the sample
+/// FORCE_CHANGE_PASSWORD), rooty (root), erin (staff, CONFIRMED, a verified contact: the
+/// sample reset's target), a federated user. Alice's `sub` is the sample
 /// events' (`0d9c1f5e-alice`).
 fn pool() -> MemoryDirectory {
     MemoryDirectory::default()
@@ -29,6 +31,7 @@ fn pool() -> MemoryDirectory {
         .with_user(POOL, "newbie", UserStatus::ForceChangePassword, &["staff"])
         .with_user(POOL, "carol", UserStatus::Confirmed, &["admins"])
         .with_user(POOL, "rooty", UserStatus::Confirmed, &["root"])
+        .with_user(POOL, "erin", UserStatus::Confirmed, &["staff"])
         .with_user(POOL, "fed_user", UserStatus::ExternalProvider, &[])
 }
 
