@@ -618,7 +618,8 @@ impl Harness {
                 let n = audit_lines.len();
                 let file = artifacts_dir("responses").join(format!("{}-{n}.json", self.name));
                 let headers = response["headers"].clone();
-                let record = serde_json::json!({"status": status, "headers": headers, "body": body});
+                let action = invocation.audit["action"].clone();
+                let record = serde_json::json!({"status": status, "headers": headers, "body": body, "action": action});
                 std::fs::write(file, record.to_string()).unwrap();
             }
         }
