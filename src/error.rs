@@ -63,7 +63,9 @@ pub enum AppError {
     #[error("method not allowed: {path} takes {allowed}")]
     MethodNotAllowed { path: &'static str, allowed: &'static str },
     /// A reset sends the code to a verified email or phone; the target has neither.
-    #[error("the user has no verified email or phone number to receive a reset code; set a temporary password instead")]
+    #[error(
+        "the user has no verified email or phone number to receive a reset code; set a temporary password instead"
+    )]
     NoVerifiedContact,
     /// The target's status does not allow a reset (Cognito resets only confirmed users).
     #[error("{0}")]

@@ -267,7 +267,16 @@ impl Ended {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
         let (r, publish_failed) = (&self.record, self.record.event_published == Some(false));
-        metrics::emf_document(namespace, r.outcome, self.shape, r.action, r.code, publish_failed, now_ms).to_string()
+        metrics::emf_document(
+            namespace,
+            r.outcome,
+            self.shape,
+            r.action,
+            r.code,
+            publish_failed,
+            now_ms,
+        )
+        .to_string()
     }
 
     /// The answer in the caller's shape, with the request id the caller can quote.

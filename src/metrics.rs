@@ -130,10 +130,29 @@ mod tests {
 
     #[test]
     fn a_sent_reset_code_is_its_own_metric_by_action() {
-        let doc = emf_document("Ns", Outcome::Success, EntryShape::HttpApi, Some("reset_code"), None, false, 1);
-        assert_eq!((doc[RESET_CODE_SENT].clone(), doc["Action"].clone()), (json!(1), json!("reset_code")));
+        let doc = emf_document(
+            "Ns",
+            Outcome::Success,
+            EntryShape::HttpApi,
+            Some("reset_code"),
+            None,
+            false,
+            1,
+        );
+        assert_eq!(
+            (doc[RESET_CODE_SENT].clone(), doc["Action"].clone()),
+            (json!(1), json!("reset_code"))
+        );
         assert!(doc.get("PasswordSet").is_none());
-        let failed = emf_document("Ns", Outcome::Failed, EntryShape::HttpApi, Some("reset_code"), Some("CodeDeliveryFailed"), false, 1);
+        let failed = emf_document(
+            "Ns",
+            Outcome::Failed,
+            EntryShape::HttpApi,
+            Some("reset_code"),
+            Some("CodeDeliveryFailed"),
+            false,
+            1,
+        );
         assert_eq!(failed["Failed"], json!(1));
     }
 }

@@ -755,7 +755,10 @@ mod tests {
     fn a_reset_takes_only_sign_out_and_reason() {
         let c = config(None);
         let reset = parse_reset_body(&c, Some("bob"), &Map::new()).unwrap();
-        assert_eq!((reset.username.as_str(), reset.sign_out, reset.reason.is_none()), ("bob", false, true));
+        assert_eq!(
+            (reset.username.as_str(), reset.sign_out, reset.reason.is_none()),
+            ("bob", false, true)
+        );
         let reset = parse_reset_body(&c, Some("bob"), &object(json!({"signOut": true, "reason": "INC-1"}))).unwrap();
         assert!(reset.sign_out);
         assert_eq!(reset.reason.unwrap().as_str(), "INC-1");

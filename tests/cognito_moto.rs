@@ -18,7 +18,10 @@ async fn rest_temporary_password_forces_a_change_at_next_sign_in() {
     let run = h.invoke(&pool.api_event("rest-set-temporary").await).await;
     let (status, mut body) = run.api();
     let expires_at = body.as_object_mut().unwrap().remove("temporaryPasswordExpiresAt");
-    assert!(expires_at.is_some_and(|at| at.is_string()), "a temporary set says when it expires");
+    assert!(
+        expires_at.is_some_and(|at| at.is_string()),
+        "a temporary set says when it expires"
+    );
     assert_eq!(
         (status, body),
         (200, json!({"username": "bob", "userStatus": "FORCE_CHANGE_PASSWORD"}))
@@ -302,7 +305,10 @@ async fn secret_references_keep_the_password_out_of_the_payload() {
     let run = h.invoke(&pool.event("direct-secret-reference")).await;
     let mut response = run.response.as_ref().unwrap().clone();
     let expires_at = response.as_object_mut().unwrap().remove("temporaryPasswordExpiresAt");
-    assert!(expires_at.is_some(), "the workflow is told when the temporary password expires");
+    assert!(
+        expires_at.is_some(),
+        "the workflow is told when the temporary password expires"
+    );
     assert_eq!(
         response,
         json!({"username": "newbie", "userStatus": "FORCE_CHANGE_PASSWORD", "signedOut": true})

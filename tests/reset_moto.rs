@@ -34,7 +34,10 @@ fn days_ahead(at: &Value) -> u64 {
         .as_secs();
     let ahead = u64::try_from(at.secs()).unwrap().saturating_sub(now);
     let days = (ahead + 60) / 86_400;
-    assert!(ahead.abs_diff(days * 86_400) <= 60, "{at} is not a whole number of days ahead");
+    assert!(
+        ahead.abs_diff(days * 86_400) <= 60,
+        "{at} is not a whole number of days ahead"
+    );
     days
 }
 
@@ -84,14 +87,20 @@ async fn a_user_without_a_verified_contact_or_not_confirmed_is_refused_unchanged
     // bob is CONFIRMED with no email at all.
     let run = h.invoke(&reset_of(&pool, "bob").await).await;
     let (status, body) = run.api();
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("NoVerifiedContact")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("NoVerifiedContact"))
+    );
     assert_eq!(pool.status("bob").await, "CONFIRMED");
 
     // newbie was created by an admin and never signed in.
     pool.verify_email("newbie").await;
     let run = h.invoke(&reset_of(&pool, "newbie").await).await;
     let (status, body) = run.api();
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("InvalidUserState")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("InvalidUserState"))
+    );
     assert!(
         body["error"]["message"]
             .as_str()
@@ -114,7 +123,11 @@ async fn the_sets_rules_refuse_a_reset_with_no_change() {
     for target in ["carol", "alice"] {
         let run = h.invoke(&reset_of(&pool, target).await).await;
         let (status, body) = run.api();
-        assert_eq!((status, body["error"]["code"].as_str()), (403, Some("Forbidden")), "{target}");
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("Forbidden")),
+            "{target}"
+        );
         assert_eq!(pool.status(target).await, "CONFIRMED", "{target}");
     }
     // bob is no admin: his real token is refused before any look-up.

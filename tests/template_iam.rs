@@ -438,7 +438,8 @@ fn with_deny_other_invokers_only_this_api_and_the_state_machine_role_may_invoke(
             ("AdminClientIds", CLIENT),
             ("ApiType", api_type),
         ]);
-        let api = format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{api_resource}}}");
+        let api =
+            format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{api_resource}}}");
         let routes = [
             format!("{api}/*/PUT/users/*/password"),
             format!("{api}/*/POST/users/*/password-reset"),
@@ -566,7 +567,11 @@ fn without_deny_other_invokers_the_api_gets_a_plain_permission_on_the_alias() {
         ]);
         assert!(deployment.resources_of_type("AWS::Lambda::ResourcePolicy").is_empty());
         let permissions = deployment.resources_of_type("AWS::Lambda::Permission");
-        assert_eq!(permissions.len(), 2, "[{api_type}] a permission per route: {permissions:?}");
+        assert_eq!(
+            permissions.len(),
+            2,
+            "[{api_type}] a permission per route: {permissions:?}"
+        );
         let mut routes = Vec::new();
         for (_, permission) in &permissions {
             let properties = &permission["Properties"];
@@ -576,7 +581,9 @@ fn without_deny_other_invokers_the_api_gets_a_plain_permission_on_the_alias() {
             );
             assert_eq!(properties["Principal"].as_str(), Some("apigateway.amazonaws.com"));
             let arn = properties["SourceArn"].as_str().expect("a SourceArn");
-            let route = arn.split_once(&format!("${{{api_resource}}}")).map(|(_, route)| route.to_owned());
+            let route = arn
+                .split_once(&format!("${{{api_resource}}}"))
+                .map(|(_, route)| route.to_owned());
             routes.push(route.unwrap_or_else(|| panic!("[{api_type}] scoped to this API: {arn}")));
         }
         routes.sort();

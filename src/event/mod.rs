@@ -538,9 +538,17 @@ mod tests {
         assert_eq!(route(set, "PUT", json!("{}")), Ok(Route::SetPassword));
         assert_eq!(route(reset, "POST", json!("{}")), Ok(Route::ResetPassword));
         assert_eq!(route(reset, "POST", json!(null)), Ok(Route::ResetPassword), "no body");
-        assert_eq!(route(reset, "POST", json!("")), Ok(Route::ResetPassword), "an empty body");
+        assert_eq!(
+            route(reset, "POST", json!("")),
+            Ok(Route::ResetPassword),
+            "an empty body"
+        );
         for (path, method) in [(set, "POST"), (set, "DELETE"), (reset, "PUT"), (reset, "GET")] {
-            assert_eq!(route(path, method, json!("{}")), Err(("MethodNotAllowed", 405)), "{method} {path}");
+            assert_eq!(
+                route(path, method, json!("{}")),
+                Err(("MethodNotAllowed", 405)),
+                "{method} {path}"
+            );
         }
         for path in ["/users/{username}", "/users/{username}/password/reset", "$default"] {
             assert_eq!(route(path, "PUT", json!("{}")), Err(("NotFound", 404)), "{path}");

@@ -42,11 +42,17 @@ mod tests {
             (user(UserStatus::after_reset(), true, true), Ok(())),
             (user(UserStatus::Confirmed, true, false), Err("NoVerifiedContact")),
             (user(UserStatus::Confirmed, false, true), Err("InvalidUserState")),
-            (user(UserStatus::ForceChangePassword, true, true), Err("InvalidUserState")),
+            (
+                user(UserStatus::ForceChangePassword, true, true),
+                Err("InvalidUserState"),
+            ),
             (user(other("UNCONFIRMED"), true, true), Err("InvalidUserState")),
             (user(UserStatus::ExternalProvider, true, true), Err("InvalidUserState")),
             // The status decides first: no verified contact does not hide it.
-            (user(UserStatus::ForceChangePassword, true, false), Err("InvalidUserState")),
+            (
+                user(UserStatus::ForceChangePassword, true, false),
+                Err("InvalidUserState"),
+            ),
         ];
         for (target, expected) in cases {
             let answer = reset_allowed(Some(&target)).map_err(|e| e.code());

@@ -179,7 +179,10 @@ fn take_expiry(body: &mut Value, days: u64) {
         .and_then(|b| b.remove("temporaryPasswordExpiresAt"))
         .expect("a temporary set says when the password expires");
     let at = DateTime::from_str(at.as_str().unwrap(), Format::DateTime).unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let ahead = u64::try_from(at.secs()).unwrap().abs_diff(now + days * 86_400);
     assert!(ahead <= 5, "{at} is not {days} days from now");
 }

@@ -36,7 +36,10 @@ async fn an_admin_has_cognito_send_the_user_a_code_and_nobody_learns_a_password(
             json!({"username": "erin", "userStatus": "RESET_REQUIRED", "signedOut": true})
         )
     );
-    assert_eq!(run.directory.user(POOL, "erin").unwrap().status, UserStatus::after_reset());
+    assert_eq!(
+        run.directory.user(POOL, "erin").unwrap().status,
+        UserStatus::after_reset()
+    );
     assert_eq!(run.directory.user(POOL, "erin").unwrap().password, None);
     assert_eq!(resets(&run), 1);
     assert!(run.calls.contains(&"AdminUserGlobalSignOut erin".to_owned()));
@@ -58,7 +61,10 @@ async fn an_admin_has_cognito_send_the_user_a_code_and_nobody_learns_a_password(
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .find(|v| v.get("_aws").is_some())
         .unwrap();
-    assert_eq!((&metrics["ResetCodeSent"], &metrics["Action"]), (&json!(1), &json!("reset_code")));
+    assert_eq!(
+        (&metrics["ResetCodeSent"], &metrics["Action"]),
+        (&json!(1), &json!("reset_code"))
+    );
 }
 
 #[tokio::test]
@@ -79,7 +85,10 @@ async fn the_body_is_optional_and_the_http_api_serves_the_route_too() {
     });
     let run = super::run(&http).await;
     assert_eq!(api_status_and_body(&run).0, 200, "{}", run.audit);
-    assert_eq!((&run.audit["entry"], &run.audit["action"]), (&json!("http"), &json!("reset_code")));
+    assert_eq!(
+        (&run.audit["entry"], &run.audit["action"]),
+        (&json!("http"), &json!("reset_code"))
+    );
 }
 
 #[tokio::test]
@@ -87,13 +96,19 @@ async fn a_target_cognito_cannot_send_a_code_to_is_refused_before_the_call() {
     let unverified = pool().unverified(POOL, "erin");
     let run = run_with(config(&[]), unverified, &reset_of("erin")).await;
     let (status, body) = api_status_and_body(&run);
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("NoVerifiedContact")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("NoVerifiedContact"))
+    );
     assert_eq!(resets(&run), 0);
     assert_eq!(run.directory.user(POOL, "erin").unwrap().status, UserStatus::Confirmed);
 
     let run = super::run(&reset_of("newbie")).await;
     let (status, body) = api_status_and_body(&run);
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("InvalidUserState")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("InvalidUserState"))
+    );
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("FORCE_CHANGE_PASSWORD") && message.contains("set a temporary password instead"));
     assert_eq!(resets(&run), 0);
@@ -127,7 +142,10 @@ async fn cognitos_own_refusals_and_failures_are_answered_as_mapped() {
         let (got, body) = api_status_and_body(&run);
         assert_eq!((got, body["error"]["code"].as_str()), (status, Some(code)));
         assert_eq!(run.audit["action"], "reset_code");
-        assert!(!run.calls.iter().any(|c| c.starts_with("AdminUserGlobalSignOut")), "{code}");
+        assert!(
+            !run.calls.iter().any(|c| c.starts_with("AdminUserGlobalSignOut")),
+            "{code}"
+        );
     }
 }
 
@@ -138,12 +156,21 @@ async fn the_sets_rules_refuse_a_reset_with_no_change() {
         (super::run(&reset_of("carol")).await, "protected"),
         (super::run(&reset_of("alice")).await, "self"),
         (
-            run_with(config(&[]), pool().with_sub(POOL, "erin", "0d9c1f5e-alice"), &reset_of("erin")).await,
+            run_with(
+                config(&[]),
+                pool().with_sub(POOL, "erin", "0d9c1f5e-alice"),
+                &reset_of("erin"),
+            )
+            .await,
             "an alias of the caller",
         ),
     ] {
         let (status, body) = api_status_and_body(&run);
-        assert_eq!((status, body["error"]["code"].as_str()), (403, Some("Forbidden")), "{why}");
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("Forbidden")),
+            "{why}"
+        );
         assert_eq!(resets(&run), 0, "{why}");
     }
     // A caller whose token names no admin group: refused before any look-up.

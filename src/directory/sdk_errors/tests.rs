@@ -140,11 +140,7 @@ async fn every_documented_variant_maps_as_documented() {
             }
             "AdminResetUserPassword" => {
                 let call = cognito.admin_reset_user_password().user_pool_id(pool).username(user);
-                mapped(
-                    variant,
-                    call.send().await.unwrap_err(),
-                    admin_reset_user_password_error,
-                )
+                mapped(variant, call.send().await.unwrap_err(), admin_reset_user_password_error)
             }
             "AdminGetUser" => {
                 let call = cognito.admin_get_user().user_pool_id(pool).username(user);
@@ -310,7 +306,10 @@ async fn a_resets_refusals_about_the_user_are_told_apart_by_cognitos_message() {
     ];
     for (error_type, message, expected) in cases {
         let cognito = aws_sdk_cognitoidentityprovider::Client::new(&refusing_with(error_type, message));
-        let call = cognito.admin_reset_user_password().user_pool_id("us-east-1_Example").username("bob");
+        let call = cognito
+            .admin_reset_user_password()
+            .user_pool_id("us-east-1_Example")
+            .username("bob");
         let err = admin_reset_user_password_error(call.send().await.unwrap_err());
         assert_eq!((err.code(), err.status()), expected, "{error_type}: {message}");
     }
