@@ -166,3 +166,20 @@ async fn a_temporary_set_says_when_the_password_expires() {
     assert_eq!(status, 200);
     assert_eq!(days_ahead(&body["temporaryPasswordExpiresAt"]), 3, "{body}");
 }
+
+#[tokio::test]
+async fn another_method_or_path_is_answered_as_api_gateway_would_without_a_change() {
+    let pool = Pool::seeded().await;
+    let mut h = harness("reset_routes", &pool).await;
+    let mut wrong_method = reset_of(&pool, "erin").await;
+    wrong_method["httpMethod"] = json!("PUT");
+    let run = h.invoke(&wrong_method).await;
+    assert_eq!(run.api().0, 405);
+    assert_eq!(run.api().1["error"]["code"], "MethodNotAllowed");
+    let mut unknown_path = reset_of(&pool, "erin").await;
+    unknown_path["resource"] = json!("/users/{username}/password/reset");
+    let run = h.invoke(&unknown_path).await;
+    assert_eq!(run.api().1["error"]["code"], "NotFound");
+    assert!(run.audit.get("action").is_none(), "{}", run.audit);
+    assert_eq!(pool.status("erin").await, "CONFIRMED");
+}
