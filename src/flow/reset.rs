@@ -42,7 +42,7 @@ where
         policy::reset_allowed(target_user.as_ref())?;
         self.directory.reset_password(&self.config.user_pool_id, target).await?;
         let sign_out = match reset.sign_out {
-            true => Some(self.sign_out(target).await),
+            true => Some(self.sign_out_after_reset(target).await),
             false => None,
         };
         let signed_out = sign_out.as_ref().map(Result::is_ok);
@@ -58,6 +58,16 @@ where
             oddity: None,
             sign_out_failure: sign_out.and_then(Result::err),
             published,
+        })
+    }
+
+    /// The sign-out after the code was sent: a failure is reported, as after a set; the code
+    /// is on its way and a second reset would only send another.
+    async fn sign_out_after_reset(&self, target: &str) -> Result<(), (&'static str, String)> {
+        let signed_out = self.directory.global_sign_out(&self.config.user_pool_id, target).await;
+        signed_out.map_err(|err| {
+            let detail = err.detail().map_or_else(|| err.to_string(), str::to_owned);
+            (err.code(), format!("AdminUserGlobalSignOut after the reset: {detail}"))
         })
     }
 }

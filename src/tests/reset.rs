@@ -232,3 +232,22 @@ async fn a_temporary_set_says_when_the_password_expires_by_the_pools_policy() {
     assert_eq!(status, 200);
     assert!(body.get("temporaryPasswordExpiresAt").is_none(), "{body}");
 }
+
+#[tokio::test]
+async fn a_failed_sign_out_after_the_code_was_sent_is_a_success_that_says_so() {
+    let failing = pool().failing("AdminUserGlobalSignOut", || AppError::TooManyRequests);
+    let run = run_with(config(&[]), failing, &sample("rest-password-reset")).await;
+    assert_eq!(
+        api_status_and_body(&run),
+        (
+            200,
+            json!({"username": "erin", "userStatus": "RESET_REQUIRED", "signedOut": false})
+        )
+    );
+    assert_eq!(run.audit["sign_out_error"], "TooManyRequests");
+    assert!(
+        run.audit["detail"].as_str().unwrap().contains("after the reset"),
+        "{}",
+        run.audit
+    );
+}
