@@ -116,6 +116,10 @@ pub struct AuditRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
     pub user_pool_id: String,
+    /// `set` (a password set) or `reset_code` (Cognito sent the user a reset code), once the
+    /// event named its route.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_username: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -293,6 +297,7 @@ mod tests {
             correlation_id: Some("x".into()),
             api_request_id: Some("a".into()),
             change_reason: Some("INC-1".into()),
+            action: Some("set"),
             generated: Some(true),
             event_published: Some(false),
             event_error: Some("e".into()),

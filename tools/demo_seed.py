@@ -7,6 +7,7 @@ the users the samples and the unit tests name:
   carol   admins             a protected target
   rooty   root               the super admin whose claims rest-forged-claims copies
   dave    admins-readonly, editors   a real non-admin caller with look-alike groups (rest-not-admin)
+  erin    staff, CONFIRMED, a verified email   rest-password-reset's target (Cognito sends her a code)
   newbie  staff, FORCE_CHANGE_PASSWORD (created, never signed in): the workflow's target
 and the secrets onboarding/newbie, onboarding/carol, onboarding/bob.
 
@@ -35,6 +36,7 @@ USERS = {  # name -> groups; every user but newbie is CONFIRMED with the initial
     "carol": ["admins"],
     "rooty": ["root"],
     "dave": ["admins-readonly", "editors"],
+    "erin": ["staff"],
 }
 SECRETS = {
     "onboarding/newbie": "Onboard-Passw0rd!7",
@@ -53,6 +55,7 @@ pool = seed.pool("demo", STRICT)
 client = seed.app_client(pool, "admin-portal")
 for user, groups in USERS.items():
     seed.user(pool, user, groups)
+seed.verify_email(pool, "erin")
 # Created by an admin and never signed in: what onboarding works on.
 seed.user(pool, "newbie", ["staff"], confirmed=False)
 for name, password in SECRETS.items():
