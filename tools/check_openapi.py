@@ -78,12 +78,8 @@ def schema_errors(spec: dict, schema: dict, instance: Any, *, write: bool) -> li
 
 
 def contract_operations(spec: dict) -> dict[tuple[str, str], dict]:
-    return {
-        (path, method.lower()): operation
-        for path, item in spec.get("paths", {}).items()
-        for method, operation in item.items()
-        if method.lower() in HTTP_METHODS and method.lower() != "options"
-    }
+    return {(path, method.lower()): operation for path, item in spec.get("paths", {}).items()
+            for method, operation in item.items() if method.lower() in HTTP_METHODS - {"options"}}
 
 
 API_TYPES = ("AWS::Serverless::Api", "AWS::Serverless::HttpApi")
@@ -92,11 +88,7 @@ API_TYPES = ("AWS::Serverless::Api", "AWS::Serverless::HttpApi")
 def template_operations(template: dict, problems: Problems) -> dict[str, dict[tuple[str, str], dict]]:
     """Operations each API of the template routes (the REST API and the HTTP API that
     ApiType chooses between), by the API's logical ID."""
-    apis = {
-        name: res
-        for name, res in template.get("Resources", {}).items()
-        if res.get("Type") in API_TYPES
-    }
+    apis = {name: res for name, res in template.get("Resources", {}).items() if res.get("Type") in API_TYPES}
     if not apis:
         problems.add("template.yaml", f"no {' or '.join(API_TYPES)} found")
     routed = {}
@@ -108,7 +100,7 @@ def template_operations(template: dict, problems: Problems) -> dict[str, dict[tu
         operations = {}
         for path, item in body["paths"].items():
             for method, operation in item.items():
-                if method.lower() not in HTTP_METHODS or method.lower() == "options":
+                if method.lower() not in HTTP_METHODS - {"options"}:
                     continue
                 if isinstance(operation, dict) and "Fn::If" in operation:
                     problems.add("template.yaml", f"{name}: {method.upper()} {path} is conditional; the contract is not")
@@ -131,10 +123,6 @@ def check_template(spec: dict, template: dict, problems: Problems) -> None:
             # The API invokes the API entry point's live alias, never $LATEST.
             if integration.get("type") != "aws_proxy" or "ApiFunction.Alias" not in uri:
                 problems.add("template.yaml", f"{api}: {method.upper()} {path} is not a Lambda proxy integration of ApiFunction's alias")
-
-
-def operation_for(spec: dict, method: str, path_template: str) -> dict | None:
-    return contract_operations(spec).get((path_template, method.lower()))
 
 
 def request_violations(spec: dict, operation: dict, path_params: dict, body_text: str | None,
@@ -164,19 +152,15 @@ def request_violations(spec: dict, operation: dict, path_params: dict, body_text
     return violations + [f"body {e}" for e in schema_errors(spec, schema, body, write=True)]
 
 
-def rest_request(spec: dict, event: dict) -> list[str]:
-    operation = operation_for(spec, event.get("httpMethod", ""), event.get("resource", ""))
+def api_request(spec: dict, event: dict) -> list[str]:
+    """A REST API event (httpMethod, resource) or an HTTP API one (routeKey)."""
+    if "routeKey" in event:
+        method, _, path = (event["routeKey"] or "").partition(" ")
+    else:
+        method, path = event.get("httpMethod", ""), event.get("resource", "")
+    operation = contract_operations(spec).get((path, method.lower()))
     if operation is None:
-        return [f"no operation {event.get('httpMethod')} {event.get('resource')}"]
-    return request_violations(spec, operation, event.get("pathParameters") or {}, event.get("body"),
-                              bool(event.get("isBase64Encoded")))
-
-
-def http_request(spec: dict, event: dict) -> list[str]:
-    method, _, path = (event.get("routeKey") or "").partition(" ")
-    operation = operation_for(spec, method, path)
-    if operation is None:
-        return [f"no operation for routeKey {event.get('routeKey')!r}"]
+        return [f"no operation {method} {path}"]
     return request_violations(spec, operation, event.get("pathParameters") or {}, event.get("body"),
                               bool(event.get("isBase64Encoded")))
 
@@ -187,7 +171,7 @@ def direct_request(spec: dict, event: Any) -> list[str]:
 
 
 def check_requests(spec: dict, events_dir: Path, problems: Problems) -> int:
-    shapes = {"rest-": rest_request, "http-": http_request, "direct-": direct_request}
+    shapes = {"rest-": api_request, "http-": api_request, "direct-": direct_request}
     files = sorted(p for p in events_dir.glob("*.json") if p.name.startswith(tuple(shapes)))
     if not files:
         problems.add(str(events_dir), "no sample events (rest-*.json, http-*.json, direct-*.json) to check")

@@ -1,24 +1,17 @@
 #!/usr/bin/env python3
 """Offline stack-lifecycle rehearsal of template.yaml on moto's CloudFormation.
 
-What it does, as `sam deploy` and CloudFormation's hosted transform would:
-  1. uploads a dummy artifact to moto's S3 and points every function's CodeUri at it
-     (what `sam package` does);
-  2. translates the template with the SAM translator from the SAM CLI package, once per
-     stack or change set, with that deployment's parameter values (the hosted
-     AWS::Serverless transform gets them too, and SAM resolves some of them at transform
-     time: the code location in the version hash, DeploymentPreference's type);
-  3. on moto's CloudFormation: creates stacks with the default parameters, with every
-     option on, with a private REST API and with the HTTP API; updates one through a
-     change set and checks the changed parameter reached the function, a new version was
-     published and the live alias moved to it (SAM alone would not: it hashes the
-     environment unresolved, see VersionDescription in template.yaml); deletes it
-     (retained log groups stay) and re-creates it under the same name.
+As `sam deploy` would: a dummy artifact in moto's S3 stands for every function's CodeUri;
+the SAM translator from the SAM CLI package translates the template once per stack or change
+set with that deployment's parameter values (the hosted transform resolves some of them at
+transform time). On moto's CloudFormation: stacks with the default parameters, every option
+on, a private REST API and the HTTP API; an update through a change set, which must reach
+the function, publish a new version and move the live alias to it (SAM alone would not: see
+VersionDescription in template.yaml); a delete (retained log groups stay) and a re-create.
 
-moto 5.2 needs the small shims in the "shims" section below, each one a gap in moto,
-not in the template; unsupported resource types (HTTP API, CodeDeploy, WAF, Lambda
-resource policies, alarms ...) are skipped by moto with a warning and are listed at the
-end of the run. None of this is a deployment: docs/deploy.md says what it does not prove.
+The shims below each bridge a gap in moto, not in the template; the resource types moto
+skips are listed at the end. None of this is a deployment: docs/deploy.md says what it
+does not prove.
 
 Usage: rehearse_stack.py [--template template.yaml]   (needs moto, samtranslator, boto3)
 """
@@ -26,8 +19,9 @@ Usage: rehearse_stack.py [--template template.yaml]   (needs moto, samtranslator
 from __future__ import annotations
 
 import argparse
-import logging
+import contextlib
 import copy
+import logging
 import io
 import json
 import os
@@ -194,16 +188,12 @@ class ShimLambdaAlias(CloudFormationModel):
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[override]
         props = cloudformation_json["Properties"]
-        try:
+        with contextlib.suppress(Exception):  # the function may be gone already
             lambda_backends[account_id][region_name].delete_alias(props["Name"], props["FunctionName"])
-        except Exception:  # the function may be gone already
-            pass
 
     def delete(self, account_id: str, region: str) -> None:
-        try:
+        with contextlib.suppress(Exception):
             lambda_backends[account_id][region].delete_alias(self.name, self.function_name)
-        except Exception:
-            pass
 
 
 def shim_template(template: dict) -> dict:
@@ -325,10 +315,6 @@ class Rehearsal:
         config = self.lam.get_function_configuration(FunctionName=name)
         return config.get("Environment", {}).get("Variables", {})
 
-    def function_config(self, stack: str, logical_id: str) -> dict:
-        name = self.resources(stack)[logical_id]["PhysicalResourceId"]
-        return self.lam.get_function_configuration(FunctionName=name)
-
 
 class _NoManagedPolicies:
     """The translator asks for managed policy names only for SAM policy templates."""
@@ -358,32 +344,18 @@ def _free_port() -> int:
 BASE = {"UserPoolId": POOL, "AdminClientIds": CLIENT}
 
 EVERY_OPTION = {
-    **BASE,
-    "AdminUserPoolId": ADMIN_POOL,
-    "ProtectedGroups": "PasswordAdmins,RootAdmins",
-    "SuperAdminGroups": "RootAdmins",
-    "AllowFederated": "true",
-    "AcceptedTokenUse": "id,access",
-    "MaxTokenAgeSeconds": "900",
-    "PasswordBlocklist": "true",
-    "RequireReason": "true",
-    "WorkflowTargetStatuses": "FORCE_CHANGE_PASSWORD,RESET_REQUIRED",
-    "WorkflowLiteralPasswords": "false",
-    "PasswordSecretPrefix": "onboarding/initial-passwords/",
-    "PasswordSecretPerUser": "true",
+    **BASE, "AdminUserPoolId": ADMIN_POOL, "ProtectedGroups": "PasswordAdmins,RootAdmins",
+    "SuperAdminGroups": "RootAdmins", "AllowFederated": "true", "AcceptedTokenUse": "id,access",
+    "MaxTokenAgeSeconds": "900", "PasswordBlocklist": "true", "RequireReason": "true",
+    "WorkflowTargetStatuses": "FORCE_CHANGE_PASSWORD,RESET_REQUIRED", "WorkflowLiteralPasswords": "false",
+    "PasswordSecretPrefix": "onboarding/initial-passwords/", "PasswordSecretPerUser": "true",
     "PasswordSecretKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-    "CognitoWarmup": "true",
-    "AllowedSourceCidrs": "203.0.113.0/24,198.51.100.7/32",
+    "CognitoWarmup": "true", "AllowedSourceCidrs": "203.0.113.0/24,198.51.100.7/32",
     "WebAclArn": f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/admin/abcd",
-    "CorsAllowOrigin": "https://admin.example.com",
-    "ConfigureApiGatewayLoggingRole": "true",
-    "DeploymentType": "Canary10Percent5Minutes",
-    "ReservedConcurrency": "5",
-    "DenyOtherInvokers": "true",
-    "TracingEnabled": "true",
-    "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/DeveloperBoundary",
-    "EventBusName": "identity-events",
-    "NotificationTopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:password-set",
+    "CorsAllowOrigin": "https://admin.example.com", "ConfigureApiGatewayLoggingRole": "true",
+    "DeploymentType": "Canary10Percent5Minutes", "ReservedConcurrency": "5", "DenyOtherInvokers": "true",
+    "TracingEnabled": "true", "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/DeveloperBoundary",
+    "EventBusName": "identity-events", "NotificationTopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:password-set",
     "LogKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/abcd1234-12ab-34cd-56ef-1234567890ab",
     "AlarmTopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:ops",
 }
@@ -518,10 +490,8 @@ def main() -> int:
     parser.add_argument("--template", type=Path, default=Path("template.yaml"))
     args = parser.parse_args()
 
-    shim_novalue_in_lists()
-    shim_version_attribute()
-    shim_rest_api_body()
-    shim_version_replacement()
+    for shim in (shim_novalue_in_lists, shim_version_attribute, shim_rest_api_body, shim_version_replacement):
+        shim()
     assert "AWS::Lambda::Alias" in cfn_parsing.get_model_map(), "alias shim not registered"
 
     def record_skips(message, category, filename, lineno, file=None, line=None):
