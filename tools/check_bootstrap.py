@@ -45,7 +45,7 @@ def built_bootstrap(build_dir: Path) -> Path:
     except (OSError, KeyError) as error:
         fail(f"no built bootstraps in {build_dir} (did `sam build` run?): {error}")
     if len(digests) != 1:
-        fail(f"ApiFunction and WorkflowFunction ship different bootstraps: {", ".join(map(str, paths))}")
+        fail(f"ApiFunction and WorkflowFunction ship different bootstraps: {', '.join(map(str, paths))}")
     return paths[0]
 
 
