@@ -21,8 +21,8 @@ STRICT = {"MinimumLength": 10, "RequireUppercase": True, "RequireLowercase": Tru
 
 
 class Seed:
-    def __init__(self, endpoint: str):
-        session = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing",
+    def __init__(self, endpoint: str, region: str = REGION):
+        session = dict(endpoint_url=endpoint, region_name=region, aws_access_key_id="testing",
                        aws_secret_access_key="testing", config=Config(retries={"max_attempts": 1}))
         self.cognito = boto3.client("cognito-idp", **session)
         self.secrets = boto3.client("secretsmanager", **session)
