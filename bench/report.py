@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -172,9 +173,8 @@ def main() -> None:
     for name, value, verdict in t.rows:
         print(f"| {name} | {value} | {verdict} |")
     failed = [r for r in t.rows if r[2] in ("FAIL", "MISSING")]
-    print(f"\n{len([r for r in t.rows if r[2] == 'PASS'])} PASS, "
-          f"{len([r for r in t.rows if r[2] == 'FAIL'])} FAIL, "
-          f"{len([r for r in t.rows if r[2] == 'MISSING'])} MISSING")
+    verdicts = Counter(verdict for _, _, verdict in t.rows)
+    print(f"\n{verdicts['PASS']} PASS, {verdicts['FAIL']} FAIL, {verdicts['MISSING']} MISSING")
     return failed
 
 

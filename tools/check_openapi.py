@@ -2,17 +2,13 @@
 """Checks docs/openapi.yaml against the template, the sample events and recorded responses.
 
 1. docs/openapi.yaml is a valid OpenAPI 3.0 document.
-2. The REST API in template.yaml routes exactly the operations the contract declares
-   (CORS preflight aside), each as a Lambda proxy integration of the function.
-3. Every sample request in events/ (rest-*.json, http-*.json, direct-*.json) conforms to
-   the contract, except those whose file name says they are meant not to (see
-   EXPECT_INVALID): those must NOT conform, so a contract that accepts everything fails.
+2. Each API in template.yaml routes exactly the operations the contract declares (CORS
+   preflight aside), each as a Lambda proxy integration of the API function's alias.
+3. Every sample request in events/ (rest-*, http-*, direct-*.json) conforms to the contract,
+   except those named as negative examples (EXPECT_INVALID), which must not.
 4. Every response the integration tests recorded in target/test-artifacts/responses/*.json
    ({"status": int, "body": <JSON>, "headers"?: {...}}) is documented for its status and
-   its body matches that status's schema. No recorded responses is an error unless
-   --requests-only is given (for use before the tests have run).
-
-Exit status 0 when everything holds, 1 otherwise; each problem is printed on its own line.
+   matches its schema; none recorded is an error unless --requests-only is given.
 """
 
 from __future__ import annotations

@@ -66,8 +66,7 @@ from samtranslator.yaml_helper import yaml_parse  # noqa: E402
 SKIPPED_TYPES: set[str] = set()
 
 
-# ----------------------------------------------------------------------- shims --
-# Each one works around a gap in moto 5.2 (pinned in tools/requirements.txt), so the
+# Shims: each works around a gap in moto 5.2 (pinned in tools/requirements.txt), so the
 # rehearsal tests the template rather than moto. Remove a shim when moto fixes it.
 
 def shim_novalue_in_lists() -> None:
@@ -238,8 +237,6 @@ def _integrations(node: Any) -> list[dict]:
     return found + [i for k, v in node.items() if k != "x-amazon-apigateway-integration" for i in _integrations(v)]
 
 
-# ------------------------------------------------------------------- helpers --
-
 class Rehearsal:
     def __init__(self, template_path: Path, endpoint: str):
         self.source = yaml_parse(template_path.read_text())
@@ -338,8 +335,6 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
-
-# ------------------------------------------------------------------ scenarios --
 
 BASE = {"UserPoolId": POOL, "AdminClientIds": CLIENT}
 
