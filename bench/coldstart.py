@@ -1,12 +1,9 @@
 """Cold-start benchmark: admin-set-password vs a hello-world floor vs Python/boto3.
 
-Every run spawns a fresh process under the Runtime API emulator (tools/runtime_api.py),
-hands it one event and kills it: every measured invocation is a cold start. Subjects are
-interleaved run by run, so machine drift hits them all alike; the table reports medians
-with min-max and ratios to the floor measured in the same run. Before each run moto is
-reset and seeded (Moto.seed) and moto mints the admin's RS256 ID token, which the REST
-event carries with the authorizer claims API Gateway would add: every run verifies a real
-token against moto's JWKS and sets a real password, and fails unless the target ends CONFIRMED.
+Every run is a fresh process under tools/runtime_api.py, one event, then killed: a cold start.
+Subjects are interleaved run by run, so machine drift hits them all alike; medians, min-max
+and ratios to the floor of the same run. Each run verifies a real token moto minted and sets a
+real password in a freshly seeded moto (Moto.seed); docs/performance.md has the method.
 
 Usage: .venv/bin/python bench/coldstart.py [--runs 15] [--transport http,https] ...
 """
@@ -32,19 +29,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from moto_seed import REGION, Seed, authorize  # noqa: E402
+from moto_seed import REGION, Seed, authorize, free_port  # noqa: E402
 from runtime_api import RuntimeApi, now_ns  # noqa: E402
 
 WORK = ROOT / "bench" / "target" / "coldstart"
 ADMIN, TARGET = "alice", "bob"  # the REST sample's caller and target
 ADMIN_PASSWORD = "Admin-Passw0rd!1"
 NEW_PASSWORD = "N3w-Passw0rd!"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Moto:

@@ -1,11 +1,8 @@
 """A tiny, fast stand-in for Cognito (and the few other AWS JSON APIs the function may call),
-for the soak only: moto takes 3-11 ms per call and its jitter would be what a p99/p50 ratio
-measured. It answers the function's operations for one pool with one admin and one target,
-serves a JWKS with its own RSA key, and mints ID tokens signed by that key.
-
-Not a model of Cognito's rules: it always approves. Every request is counted by operation;
-an operation it does not know is answered with a 400 and counted as unknown, so the soak
-reports it instead of passing silently when the function starts calling something new.
+for the soak only: moto's 3-11 ms per call and its jitter would be what a p99/p50 ratio measured.
+One pool, one admin, one target, a JWKS and ID tokens of its own RSA key; it always approves.
+Calls are counted by operation; an unknown one is answered 400 and counted, so the soak fails
+instead of passing silently when the function starts calling something new.
 """
 
 from __future__ import annotations

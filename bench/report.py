@@ -55,8 +55,8 @@ def cold_targets(t: Targets, cold: dict | None) -> None:
         tag = f"[{transport}]"
         f_init, f_cpu = med(table, FLOOR, "init_ms"), med(table, FLOOR, "cpu_total_ms")
         init, cpu = med(table, REST, "init_ms"), med(table, REST, "cpu_total_ms")
-        ok_runs = (table.get(REST) or {}).get("runs_ok", 0)
-        runs = (table.get(REST) or {}).get("runs", 0)
+        row = table.get(REST) or {}
+        ok_runs, runs = row.get("runs_ok", 0), row.get("runs", 0)
         t.add(f"{tag} REST runs that set the password (token verified, target CONFIRMED)",
               f"{ok_runs}/{runs}" if runs else None, runs > 0 and ok_runs == runs)
         t.add(f"{tag} init (spawn → first GET /next) ≤ 1.5× floor",
@@ -75,7 +75,6 @@ def cold_targets(t: Targets, cold: dict | None) -> None:
         rss = [r for r in rss if r is not None]
         t.add(f"{tag} peak RSS cold ≤ 10 MB (VmHWM, max over runs)",
               f"{max(rss):.1f} MB" if rss else None, max(rss) <= 10 if rss else None)
-        row = table.get(REST) or {}
         if transport == "http":
             rounds = row.get("rounds_before_set")
             t.add(f"{tag} sequential Cognito rounds after the token, before the set ≤ 1 "

@@ -1,12 +1,9 @@
 """Soak: thousands of warm invocations in one process of the release function.
 
-One process, served N REST events one after the other by the Runtime API emulator, each a
-full API invocation (token verified, look-ups, AdminSetUserPassword). Cognito is
-bench/fake_cognito.py (answers in well under a millisecond, so the latency percentiles are
-the function's, not moto's 3-11 ms and its pauses) or, with `--backend moto`, moto. The token
-is minted by the backend (valid 1 h) and reused. Reports errors, p50/p90/p99/max latency
-(event handed over -> response posted), VmRSS after the first invocation, after the warm-up
-and at the end, and CPU per invocation.
+N REST events, one after the other, each a full API invocation, against bench/fake_cognito.py
+(fast enough that the percentiles are the function's, not moto's 3-11 ms) or `--backend moto`,
+with one token minted by the backend. Reports errors, latency percentiles (event handed over ->
+response posted), VmRSS after the first invocation, the warm-up and the last, CPU per invocation.
 
 Usage: .venv/bin/python bench/soak.py [--invocations 5000] [--backend fake|moto]
 """

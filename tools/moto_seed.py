@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import time
 
 import boto3
@@ -18,6 +19,13 @@ REGION = "us-east-1"
 INITIAL = "Initial-Passw0rd!1"
 STRICT = {"MinimumLength": 10, "RequireUppercase": True, "RequireLowercase": True,
           "RequireNumbers": True, "RequireSymbols": True}
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on, for a moto server or a front to it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Seed:

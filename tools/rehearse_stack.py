@@ -1,17 +1,11 @@
 #!/usr/bin/env python3
-"""Offline stack-lifecycle rehearsal of template.yaml on moto's CloudFormation.
-
-As `sam deploy` would: a dummy artifact in moto's S3 stands for every function's CodeUri;
-the SAM translator from the SAM CLI package translates the template once per stack or change
-set with that deployment's parameter values (the hosted transform resolves some of them at
-transform time). On moto's CloudFormation: stacks with the default parameters, every option
-on, a private REST API and the HTTP API; an update through a change set, which must reach
-the function, publish a new version and move the live alias to it (SAM alone would not: see
-VersionDescription in template.yaml); a delete (retained log groups stay) and a re-create.
-
-The shims below each bridge a gap in moto, not in the template; the resource types moto
-skips are listed at the end. None of this is a deployment: docs/deploy.md says what it
-does not prove.
+"""Offline stack-lifecycle rehearsal of template.yaml on moto's CloudFormation (`make
+stack-rehearsal`; docs/deploy.md says what it covers and what it does not prove): the template
+translated per deployment with the pinned SAM translator, as `sam deploy` and the hosted
+transform would; stacks with the default parameters, every option on, a private REST API and
+the HTTP API; a change-set update that must publish a new version behind `live` (SAM alone
+would not: see VersionDescription in template.yaml); a delete and a re-create. The shims
+below each bridge a gap in moto, not in the template; the types moto skips are listed last.
 
 Usage: rehearse_stack.py [--template template.yaml]   (needs moto, samtranslator, boto3)
 """
@@ -21,12 +15,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
-import logging
 import io
 import json
+import logging
 import os
 import re
-import socket
 import sys
 import time
 import warnings
@@ -62,6 +55,7 @@ from moto.apigateway.models import RestAPI, apigateway_backends  # noqa: E402
 from moto.awslambda.models import LambdaVersion, lambda_backends  # noqa: E402
 from samtranslator.translator.transform import transform  # noqa: E402
 from samtranslator.yaml_helper import yaml_parse  # noqa: E402
+from moto_seed import free_port  # noqa: E402
 
 SKIPPED_TYPES: set[str] = set()
 
@@ -241,8 +235,7 @@ class Rehearsal:
     def __init__(self, template_path: Path, endpoint: str):
         self.source = yaml_parse(template_path.read_text())
         self.endpoint = endpoint
-        session = boto3.session.Session(region_name=REGION)
-        self.session = session
+        self.session = session = boto3.session.Session(region_name=REGION)
         self.cfn = session.client("cloudformation", endpoint_url=endpoint)
         self.lam = session.client("lambda", endpoint_url=endpoint)
         self.logs = session.client("logs", endpoint_url=endpoint)
@@ -330,12 +323,6 @@ def _cfn_parameters(parameters: dict[str, str]) -> list[dict]:
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 BASE = {"UserPoolId": POOL, "AdminClientIds": CLIENT}
 
 EVERY_OPTION = {
@@ -399,15 +386,14 @@ def rehearse(r: Rehearsal) -> None:
             "SUPER_ADMIN_GROUPS": "RootAdmins", "EVENT_BUS_NAME": "identity-events", "REQUIRE_REASON": "true",
             "CORS_ALLOW_ORIGIN": "https://admin.example.com", "COGNITO_WARMUP": "true",
         }
-        # str(): moto keeps a Number parameter's value as a number; Lambda has strings.
-        for key, value in expected_api.items():
-            r.check(str(api_env.get(key)) == value, f"API function {key}={value} (got {api_env.get(key)})")
         expected_wf = {
             "ENTRY_POINTS": "workflow", "PASSWORD_SECRET_PREFIX": "onboarding/initial-passwords/",
             "WORKFLOW_TARGET_STATUSES": "FORCE_CHANGE_PASSWORD,RESET_REQUIRED", "PASSWORD_SECRET_PER_USER": "true",
         }
-        for key, value in expected_wf.items():
-            r.check(wf_env.get(key) == value, f"workflow function {key}={value} (got {wf_env.get(key)})")
+        # str(): moto keeps a Number parameter's value as a number; Lambda has strings.
+        for who, env, expected in (("API", api_env, expected_api), ("workflow", wf_env, expected_wf)):
+            for key, value in expected.items():
+                r.check(str(env.get(key)) == value, f"{who} function {key}={value} (got {env.get(key)})")
         res = r.resources("asp-everything")
         for fn in ("ApiFunction", "WorkflowFunction"):
             reserved = r.lam.get_function_concurrency(FunctionName=res[fn]["PhysicalResourceId"])
@@ -500,7 +486,7 @@ def main() -> int:
     warnings.showwarning = record_skips
     warnings.simplefilter("always")
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     started = time.monotonic()

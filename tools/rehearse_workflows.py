@@ -1,14 +1,12 @@
 #!/usr/bin/env python3
 """Executes the state machines of template.yaml on moto, against the real function.
 
-moto (ThreadedMotoServer, in this process) runs the definitions its CloudFormation deployed
-from the SAM-translated template (tools/rehearse_stack.py); its interpreter's Lambda client
-goes to `cargo lambda watch --only-lambda-apis`, polled by the debug build `cargo test` made,
-with WorkflowFunction's environment. A front between the function and moto's Cognito answers
-planned errors and, for the bulk runs, enforces Cognito's default request rates (QUOTAS).
-Retry waits are checked against the definition and slept WORKFLOW_WAIT_SCALE times (0 by
-default; in full in the bulk runs). Each case is checked in moto's pool afterwards;
-passwords, histories and the function's log go to target/test-artifacts for scan-secrets.
+moto (in this process) runs the definitions its CloudFormation deployed from the translated
+template (tools/rehearse_stack.py); its interpreter invokes `cargo lambda watch`, polled by the
+debug build `cargo test` made. A front before moto's Cognito answers planned errors and, in the
+bulk runs, enforces Cognito's default rates (QUOTAS). Retry waits are checked against the
+definition and slept WORKFLOW_WAIT_SCALE times (0 by default; in full in the bulk runs).
+Passwords, histories and logs go to target/test-artifacts for scan-secrets (docs/deploy.md).
 
 Usage: rehearse_workflows.py [--template template.yaml] [--bulk USERS --instances N]
 """
@@ -42,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import rehearse_stack as stack  # noqa: E402  (sets moto-only credentials and the region)
-from moto_seed import STRICT, Seed  # noqa: E402
+from moto_seed import STRICT, Seed, free_port  # noqa: E402
 from runtime_api import cpu_ns  # noqa: E402
 
 import boto3  # noqa: E402
@@ -403,9 +401,13 @@ def execute(r: stack.Rehearsal, machine: dict, name: str, payload: dict, histori
     return arn, execution, events
 
 
+def function_log() -> str:
+    """What every function process wrote (one log each)."""
+    return "".join(log.read_text(errors="replace") for log in sorted(FUNCTION_LOG.parent.glob(FUNCTION_LOG.stem + "*.log")))
+
+
 def audit_lines() -> list[dict]:
-    lines = [line for log in sorted(FUNCTION_LOG.parent.glob(FUNCTION_LOG.stem + "*.log"))
-             for line in log.read_text(errors="replace").splitlines()]
+    lines = function_log().splitlines()
     return [json.loads(line[line.index("{"):]) for line in lines if '"event":"admin_set_user_password"' in line]
 
 
@@ -580,7 +582,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop what was started
 
     started = time.monotonic()
-    moto_port, function_port = stack._free_port(), stack._free_port()
+    moto_port, function_port = free_port(), free_port()
     os.environ["MOTO_PORT"] = str(moto_port)  # where the interpreter's other clients (S3, aws-sdk) go
     endpoint = f"http://127.0.0.1:{moto_port}"
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
@@ -631,8 +633,8 @@ def main() -> int:
         server.stop()
         (ARTIFACTS / "secrets" / "workflow-rehearsal.txt").write_text("\n".join(world.used) + "\n")
         (ARTIFACTS / "logs" / "workflow-rehearsal-histories.log").write_text("\n".join(histories) + "\n")
-    log = FUNCTION_LOG.read_text(errors="replace")
-    r.check(not any(s in log for s in world.used), "the function's log holds no password or secret value")
+    log = function_log()
+    r.check(not any(s in log for s in world.used), "the function's logs hold no password or secret value")
     print(f"rehearse_workflows: {len(r.failures)} failure(s) in {time.monotonic() - started:.1f} s")
     return 1 if r.failures else 0
 
