@@ -22,6 +22,7 @@ import os
 import re
 import sys
 import time
+import types
 import warnings
 import zipfile
 from pathlib import Path
@@ -264,7 +265,8 @@ class Rehearsal:
         for resource in template["Resources"].values():
             if resource["Type"] == "AWS::Serverless::Function" and "CodeUri" in resource.get("Properties", {}):
                 resource["Properties"]["CodeUri"] = uri
-        translated = transform(template, dict(parameters), _NoManagedPolicies())
+        # The translator loads managed policy names only for SAM policy templates: none here.
+        translated = transform(template, dict(parameters), types.SimpleNamespace(load=dict))
         return shim_template(translated)
 
     def check(self, condition: bool, message: str) -> None:
@@ -304,13 +306,6 @@ class Rehearsal:
         name = self.resources(stack)[logical_id]["PhysicalResourceId"]
         config = self.lam.get_function_configuration(FunctionName=name)
         return config.get("Environment", {}).get("Variables", {})
-
-
-class _NoManagedPolicies:
-    """The translator asks for managed policy names only for SAM policy templates."""
-
-    def load(self) -> dict:
-        return {}
 
 
 def _endpoint_types(api: dict) -> list[str]:
