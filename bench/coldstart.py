@@ -44,9 +44,7 @@ class Moto:
     accepted connection counted as a handshake). The harness itself seeds moto directly."""
 
     def __init__(self, tls: bool):
-        self.tls = tls
         self.port = free_port()
-        scheme = "https" if tls else "http"
         self.endpoint = self.admin_endpoint = f"http://127.0.0.1:{self.port}"
         self.ca_bundle: Path | None = None
         self.front = None
@@ -57,7 +55,7 @@ class Moto:
                 [sys.executable, str(Path(__file__).parent / "tls_front.py"), str(cert),
                  str(key), str(self.port)], stdout=subprocess.PIPE, text=True)
             self.endpoint = f"https://127.0.0.1:{int(self.front.stdout.readline())}"
-        self.log = open(WORK / f"moto-{scheme}.log", "wb")
+        self.log = open(WORK / f"moto-{'https' if tls else 'http'}.log", "wb")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while True:
@@ -303,8 +301,7 @@ def slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in name).strip("_")
 
 
-def run_one(api: RuntimeApi, moto: Moto, s: Subject, tag: str,
-            endpoint: str | None = None) -> dict:
+def run_one(api: RuntimeApi, moto: Moto, s: Subject, tag: str, endpoint: str | None = None) -> dict:
     seed = moto.seed()
     env = {**lambda_env(endpoint or moto.endpoint, moto.ca_bundle), **function_env(seed), **s.env}
     log = WORK / "logs" / f"{tag}.log"
@@ -320,16 +317,14 @@ def run_one(api: RuntimeApi, moto: Moto, s: Subject, tag: str,
     res["response"] = body[:300].decode(errors="replace")
     ok = run.outcome == "done" and kind == "response" and run.vmhwm_kb is not None
     if ok and s.sets_password:
-        status = moto.target_status(seed["pool_id"])
-        ok = status == "CONFIRMED"
-        res["target_status"] = status
+        res["target_status"] = moto.target_status(seed["pool_id"])
+        ok = res["target_status"] == "CONFIRMED"
     if ok and s.event == "rest":
         try:
             ok = 200 <= json.loads(body).get("statusCode", 0) < 300
         except (ValueError, AttributeError):
             ok = False
-    res["ok"] = ok
-    res["_run"] = run
+    res.update(ok=ok, _run=run)
     if not ok:
         print(f"  FAILED {tag}: {run.outcome} {kind} {res['response']!r} (log: {log})", file=sys.stderr)
     return res
@@ -355,9 +350,7 @@ def measure(args, transport: str, api: RuntimeApi) -> dict:
                 if i >= args.warmup:
                     results[s.name].append(r)
             print(f"  {transport}: run {i + 1}/{total} done", file=sys.stderr)
-        probes = {}
-        if not args.no_rtt and transport == "http":
-            probes = round_trips(api, moto, subs)
+        probes = round_trips(api, moto, subs) if not args.no_rtt and transport == "http" else {}
     finally:
         moto.stop()
     table = {}

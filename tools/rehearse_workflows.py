@@ -182,10 +182,8 @@ class _FrontHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        user = None
         operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
-        if operation == "AdminSetUserPassword":
-            user = json.loads(body).get("Username")
+        user = json.loads(body).get("Username") if operation == "AdminSetUserPassword" else None
         with self.server.lock:
             (status, error, _), times = self.server.plan.get(user, ((0, "", ""), 0))
             if times > 0:
