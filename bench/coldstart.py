@@ -110,8 +110,7 @@ class Moto:
 def make_tls_material(d: Path) -> tuple[Path, Path, Path]:
     """A throw-away CA and a 127.0.0.1 server cert; the bundle is the CA alone."""
     d.mkdir(parents=True, exist_ok=True)
-    ca_key, ca, key, csr, cert = (d / n for n in ("ca.key", "ca.pem", "server.key", "server.csr",
-                                                 "server.pem"))
+    ca_key, ca, key, csr, cert = (d / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
     if not cert.exists():
         run = lambda *a: subprocess.run(a, check=True, capture_output=True)  # noqa: E731
         run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key),
@@ -187,8 +186,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.server.calls.append(call)
         self.send_response(resp.status)
         for k, v in resp.getheaders():
-            if k.lower() not in ("connection", "transfer-encoding", "content-length", "server",
-                                 "date"):
+            if k.lower() not in ("connection", "transfer-encoding", "content-length", "server", "date"):
                 self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -202,8 +200,7 @@ def sequential_depth(calls: list[Call]) -> int:
     depth: list[int] = []
     ordered = sorted(calls, key=lambda c: c.start)
     for i, c in enumerate(ordered):
-        depth.append(1 + max([depth[j] for j in range(i) if ordered[j].end <= c.start],
-                             default=0))
+        depth.append(1 + max([depth[j] for j in range(i) if ordered[j].end <= c.start], default=0))
     return max(depth, default=0)
 
 
@@ -289,9 +286,8 @@ def subjects(args) -> list[Subject]:
         label, path = spec.split("=", 1)
         out.append(Subject(f"{REST} [{label}]", [path], "rest"))
     if not args.skip_python:
-        out.append(Subject(PYTHON, [str(ROOT / ".venv/bin/python"), "-m", "awslambdaric",
-                                    "handler.handler"], "rest",
-                           cwd=str(ROOT / "bench/python_baseline")))
+        python = [str(ROOT / ".venv/bin/python"), "-m", "awslambdaric", "handler.handler"]
+        out.append(Subject(PYTHON, python, "rest", cwd=str(ROOT / "bench/python_baseline")))
     if args.only:
         out = [s for s in out if any(o in s.name for o in args.only.split(","))]
     return out
@@ -479,8 +475,7 @@ def main() -> None:
     p.add_argument("--floor-bin", type=Path, default=ROOT / "bench/target/release/floor")
     p.add_argument("--rust-bin", type=Path, default=ROOT / "target/release/admin-set-password")
     p.add_argument("--skip-python", action="store_true")
-    p.add_argument("--extra-bin", action="append", metavar="LABEL=PATH",
-                   help="another build of the function to compare (REST)")
+    p.add_argument("--extra-bin", action="append", metavar="LABEL=PATH", help="another build of the function (REST)")
     p.add_argument("--no-rtt", action="store_true", help="skip the round-trip/handshake probes")
     p.add_argument("--only", help="comma-separated substrings of subject names")
     p.add_argument("--json", type=Path, default=WORK / "results.json")

@@ -36,8 +36,7 @@ class FakeCognito:
         self.pool_id = f"{REGION}_FakeBench1"
         self.client_id = "fakebenchclient1"
         self.admin, self.groups = admin, groups
-        self.admin_sub = str(uuid.uuid4())
-        self.target_sub = str(uuid.uuid4())
+        self.admin_sub, self.target_sub = str(uuid.uuid4()), str(uuid.uuid4())
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pub = self.key.public_key().public_numbers()
         self.jwks = json.dumps({"keys": [{"kid": "fake-bench-key", "alg": "RS256", "kty": "RSA",
@@ -79,8 +78,7 @@ class FakeCognito:
                   "event_id": str(uuid.uuid4()), "token_use": "id", "auth_time": now,
                   "exp": now + 3600, "iat": now, "jti": str(uuid.uuid4())}
         header = {"kid": "fake-bench-key", "alg": "RS256"}
-        signing_input = (b64url(json.dumps(header).encode()) + "." +
-                         b64url(json.dumps(claims).encode()))
+        signing_input = (b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode()))
         sig = self.key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
         return signing_input + "." + b64url(sig), claims
 
@@ -109,8 +107,7 @@ class FakeCognito:
                                    "RequireSymbols": True, "TemporaryPasswordValidityDays": 7}}}}
         if op == "PutEvents":
             n = len(body.get("Entries", []))
-            return 200, {"FailedEntryCount": 0,
-                         "Entries": [{"EventId": str(uuid.uuid4())} for _ in range(n)]}
+            return 200, {"FailedEntryCount": 0, "Entries": [{"EventId": str(uuid.uuid4())} for _ in range(n)]}
         self.unknown[op] += 1
         return 400, {"__type": "UnknownOperationException", "message": f"fake: {op}"}
 

@@ -42,8 +42,7 @@ class Targets:
         self.rows: list[tuple[str, str, str]] = []
 
     def add(self, name: str, value: str | None, ok: bool | None) -> None:
-        verdict = ("MISSING" if value is None else "info" if ok is None
-                   else "PASS" if ok else "FAIL")
+        verdict = "MISSING" if value is None else "info" if ok is None else "PASS" if ok else "FAIL"
         self.rows.append((name, value or "not measured", verdict))
 
 
@@ -96,8 +95,7 @@ def cold_targets(t: Targets, cold: dict | None) -> None:
                   None if hs is None else f"{hs:.0f}", None)
             hs_py = ((table.get(PYTHON) or {}).get("handshakes") or {}).get("max")
             if hs_py is not None:
-                t.add(f"{tag} (context) TLS handshakes per cold start, Python", f"{hs_py:.0f}",
-                      None)
+                t.add(f"{tag} (context) TLS handshakes per cold start, Python", f"{hs_py:.0f}", None)
         for name in (REST_WARMUP, DIRECT):
             c = med(table, name, "cpu_total_ms")
             i = med(table, name, "init_ms")
@@ -143,8 +141,7 @@ def main() -> None:
     if soak:
         print(f"### Soak ({soak['invocations']} warm invocations, one process, "
               f"Cognito = {soak['backend']})\n")
-        print(json.dumps({k: v for k, v in soak.items()
-                          if k not in ("sample_bodies", "latencies_ms")}, indent=2))
+        print(json.dumps({k: v for k, v in soak.items() if k not in ("sample_bodies", "latencies_ms")}, indent=2))
         print()
     n = soak["invocations"] if soak else 0
     t.add("soak: 5,000 warm invocations in one process, no error",

@@ -119,8 +119,7 @@ def main() -> None:
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))
-    print(json.dumps({k: v for k, v in result.items()
-                      if k not in ("sample_bodies", "latencies_ms")}, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k not in ("sample_bodies", "latencies_ms")}, indent=2))
     if result["errors"]:
         print("soak: errors; first bodies:", result["sample_bodies"], file=sys.stderr)
 

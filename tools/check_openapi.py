@@ -61,14 +61,9 @@ def load_json_strict(text: str) -> Any:
     return json.loads(text, object_pairs_hook=pairs)
 
 
-def with_components(spec: dict, schema: dict) -> dict:
-    """A schema document in which #/components/... references resolve."""
-    return {**schema, "components": spec.get("components", {})}
-
-
 def schema_errors(spec: dict, schema: dict, instance: Any, *, write: bool) -> list[str]:
     validator_cls = OAS30WriteValidator if write else OAS30ReadValidator
-    validator = validator_cls(with_components(spec, schema))
+    validator = validator_cls({**schema, "components": spec.get("components", {})})  # for #/components/... refs
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in errors]
 

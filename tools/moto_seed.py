@@ -8,6 +8,7 @@ and password, a secret's value), so seeding the same moto twice ends in the same
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import socket
 import time
@@ -66,10 +67,8 @@ class Seed:
         if confirmed:
             c.admin_set_user_password(UserPoolId=pool, Username=name, Password=password, Permanent=True)
         for group in groups:
-            try:
+            with contextlib.suppress(c.exceptions.GroupExistsException):
                 c.create_group(UserPoolId=pool, GroupName=group)
-            except c.exceptions.GroupExistsException:
-                pass
             c.admin_add_user_to_group(UserPoolId=pool, Username=name, GroupName=group)
 
     def secret(self, name: str, value: str) -> None:

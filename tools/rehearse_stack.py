@@ -359,14 +359,12 @@ def rehearse(r: Rehearsal) -> None:
         alias_arn = res.get("WorkflowFunctionAliaslive", {}).get("PhysicalResourceId", "")
         r.check(alias_arn.endswith(":live"), f"workflow alias live exists ({alias_arn})")
         machine = r.sfn.describe_state_machine(stateMachineArn=res["OnboardingStateMachine"]["PhysicalResourceId"])
-        definition = json.loads(machine["definition"])
-        task = definition["States"]["SetPassword"]["Parameters"]
+        task = json.loads(machine["definition"])["States"]["SetPassword"]["Parameters"]
         r.check(task["FunctionName"] == alias_arn, "state machine invokes the workflow alias")
         r.check(task["Payload"].get("correlationId.$") == "$$.Execution.Id"
                 and task["Payload"].get("requestedBy.$") == "$$.StateMachine.Name",
                 f"state machine sets requestedBy and correlationId itself (payload {json.dumps(task['Payload'])})")
-        api_id = res["PasswordApi"]["PhysicalResourceId"]
-        api = r.apigw.get_rest_api(restApiId=api_id)
+        api = r.apigw.get_rest_api(restApiId=res["PasswordApi"]["PhysicalResourceId"])
         r.check(_endpoint_types(api) == ["REGIONAL"], f"REST API is REGIONAL by default ({api.get('endpointConfiguration')})")
         sm_group = [g for g in r.logs.describe_log_groups(logGroupNamePrefix="/aws/vendedlogs/states/asp-default-onboarding-")["logGroups"]]
         r.check(len(sm_group) == 1, "the state machine log group name carries the stack's unique id")
@@ -398,8 +396,8 @@ def rehearse(r: Rehearsal) -> None:
         r.check(role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn") == EVERY_OPTION["PermissionsBoundaryArn"],
                 "workflow role carries the permissions boundary")
         api = r.apigw.get_rest_api(restApiId=res["PasswordApi"]["PhysicalResourceId"])
-        policy = api.get("policy") or ""
-        r.check("203.0.113.0/24" in policy.replace("\\", ""), "REST API resource policy lists AllowedSourceCidrs")
+        policy = (api.get("policy") or "").replace("\\", "")
+        r.check("203.0.113.0/24" in policy, "REST API resource policy lists AllowedSourceCidrs")
 
     print("create: private REST API")
     if r.create("asp-private", PRIVATE_REST):
@@ -471,8 +469,7 @@ def main() -> int:
     assert "AWS::Lambda::Alias" in cfn_parsing.get_model_map(), "alias shim not registered"
 
     def record_skips(message, category, filename, lineno, file=None, line=None):
-        match = re.search(r"Tried to parse (\S+) but it's not supported", str(message))
-        if match:
+        if match := re.search(r"Tried to parse (\S+) but it's not supported", str(message)):
             SKIPPED_TYPES.add(match.group(1))
 
     # moto logs every skipped type and werkzeug every request; the summary says it once.
