@@ -1,17 +1,9 @@
 """Cold-start benchmark: admin-set-password vs a hello-world floor vs Python/boto3.
 
-Every run spawns a fresh process against the Runtime API emulator (tools/runtime_api.py),
-hands it one event and kills it, so every measured invocation is a cold start. Subjects
-are interleaved run by run, so machine drift hits them all alike; the table reports
-medians with min-max and ratios to the floor measured in the same run.
-
-Before each run moto is reset and seeded (pool, an app client allowed
-ADMIN_USER_PASSWORD_AUTH, group "admins", a confirmed admin in it, a target user with a
-temporary password) and a real RS256 ID token is minted for the admin (AdminInitiateAuth):
-the REST event carries it in Authorization with authorizer claims that agree with it, as
-API Gateway would deliver them. Every run is a real token verification against moto's JWKS
-and a real AdminSetUserPassword; afterwards the target's status must be CONFIRMED or the
-run is reported as failed.
+Every run is a fresh process under tools/runtime_api.py, one event, then killed: a cold start.
+Subjects are interleaved run by run, so machine drift hits them all alike; medians, min-max
+and ratios to the floor of the same run. Each run verifies a real token moto minted and sets a
+real password in a freshly seeded moto (Moto.seed); docs/performance.md has the method.
 
 Usage: .venv/bin/python bench/coldstart.py [--runs 15] [--transport http,https] ...
 """
@@ -37,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from moto_seed import REGION, Seed, authorize  # noqa: E402
+from moto_seed import REGION, Seed, authorize, free_port  # noqa: E402
 from runtime_api import RuntimeApi, now_ns  # noqa: E402
 
 WORK = ROOT / "bench" / "target" / "coldstart"
@@ -46,23 +38,13 @@ ADMIN_PASSWORD = "Admin-Passw0rd!1"
 NEW_PASSWORD = "N3w-Passw0rd!"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# --------------------------------------------------------------------------- moto
-
 class Moto:
     """A moto server on loopback, plain HTTP; with `tls`, the function reaches it through
     bench/tls_front.py (a locally made CA, connections kept alive as Cognito keeps them, each
     accepted connection counted as a handshake). The harness itself seeds moto directly."""
 
     def __init__(self, tls: bool):
-        self.tls = tls
         self.port = free_port()
-        scheme = "https" if tls else "http"
         self.endpoint = self.admin_endpoint = f"http://127.0.0.1:{self.port}"
         self.ca_bundle: Path | None = None
         self.front = None
@@ -73,7 +55,7 @@ class Moto:
                 [sys.executable, str(Path(__file__).parent / "tls_front.py"), str(cert),
                  str(key), str(self.port)], stdout=subprocess.PIPE, text=True)
             self.endpoint = f"https://127.0.0.1:{int(self.front.stdout.readline())}"
-        self.log = open(WORK / f"moto-{scheme}.log", "wb")
+        self.log = open(WORK / f"moto-{'https' if tls else 'http'}.log", "wb")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while True:
@@ -128,8 +110,7 @@ class Moto:
 def make_tls_material(d: Path) -> tuple[Path, Path, Path]:
     """A throw-away CA and a 127.0.0.1 server cert; the bundle is the CA alone."""
     d.mkdir(parents=True, exist_ok=True)
-    ca_key, ca, key, csr, cert = (d / n for n in ("ca.key", "ca.pem", "server.key", "server.csr",
-                                                 "server.pem"))
+    ca_key, ca, key, csr, cert = (d / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
     if not cert.exists():
         run = lambda *a: subprocess.run(a, check=True, capture_output=True)  # noqa: E731
         run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key),
@@ -143,14 +124,8 @@ def make_tls_material(d: Path) -> tuple[Path, Path, Path]:
                        "extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
         run("openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
             "-CAcreateserial", "-out", str(cert), "-days", "3650", "-extfile", str(ext))
-    # Only the local CA: what a developer names for a local TLS emulator. (On Lambda no
-    # variable is set and the function reads no roots at all.)
-    bundle = d / "bundle.pem"
-    bundle.write_bytes(ca.read_bytes())
-    return cert, key, bundle
+    return cert, key, ca
 
-
-# ---------------------------------------------------------------- round-trip probe
 
 @dataclass
 class Call:
@@ -166,12 +141,9 @@ class Call:
 
 class RecordingProxy(ThreadingHTTPServer):
     """Plain-HTTP pass-through to moto that records when each call starts and ends, to
-    count sequential round trips. Used in a separate, untimed pass.
-
-    Each AWS API answer is held back `delay_s` (the JWKS GET is not): on a loaded machine a
-    concurrent call the function sends a few ms late could otherwise start after an earlier
-    one ended and be miscounted as sequential. With the delay, calls sent together overlap
-    for sure, and a call that needed an earlier answer starts after it."""
+    count sequential round trips (an untimed pass). Each AWS API answer is held back
+    `delay_s` (the JWKS GET is not): calls sent together then surely overlap, even on a
+    loaded machine, and a call that needed an earlier answer starts after it."""
 
     daemon_threads = True
 
@@ -214,8 +186,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.server.calls.append(call)
         self.send_response(resp.status)
         for k, v in resp.getheaders():
-            if k.lower() not in ("connection", "transfer-encoding", "content-length", "server",
-                                 "date"):
+            if k.lower() not in ("connection", "transfer-encoding", "content-length", "server", "date"):
                 self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -229,12 +200,9 @@ def sequential_depth(calls: list[Call]) -> int:
     depth: list[int] = []
     ordered = sorted(calls, key=lambda c: c.start)
     for i, c in enumerate(ordered):
-        depth.append(1 + max([depth[j] for j in range(i) if ordered[j].end <= c.start],
-                             default=0))
+        depth.append(1 + max([depth[j] for j in range(i) if ordered[j].end <= c.start], default=0))
     return max(depth, default=0)
 
-
-# ---------------------------------------------------------------------- subjects
 
 @dataclass
 class Subject:
@@ -246,30 +214,19 @@ class Subject:
     sets_password: bool = True
 
 
-# The host the function is given for moto: an IP by default (no name resolution), or a name
-# such as "localhost" (--endpoint-host), so the function resolves it as it resolves Cognito's
-# host on Lambda.
-ENDPOINT_HOST = "127.0.0.1"
+ENDPOINT_HOST = "127.0.0.1"  # the host the function is given for moto (--endpoint-host)
 
 
 def lambda_env(moto_endpoint: str, ca_bundle: Path | None) -> dict:
     env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": ":UTC",
         "HOME": str(WORK / "home"),  # empty: nothing to find in ~/.aws
-        "LANG": "C.UTF-8",
-        "TZ": ":UTC",
-        "AWS_LAMBDA_FUNCTION_NAME": "admin-set-password",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]bench",
+        "AWS_LAMBDA_FUNCTION_NAME": "admin-set-password", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]bench",
         "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/admin-set-password",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
+        "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing", "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_ENDPOINT_URL": moto_endpoint.replace("127.0.0.1", ENDPOINT_HOST, 1),
-        "AWS_EC2_METADATA_DISABLED": "true",
     }
     # Lambda sets no SSL_CERT_FILE/SSL_CERT_DIR: the function then trusts its compiled-in
     # Mozilla roots and reads no bundle. Over TLS the local CA is named explicitly, as a
@@ -283,16 +240,10 @@ def lambda_env(moto_endpoint: str, ca_bundle: Path | None) -> dict:
 def function_env(seed: dict) -> dict:
     """The API deployment with every rule on; subjects override (the workflow one)."""
     return {
-        "ENTRY_POINTS": "api",
-        "USER_POOL_ID": seed["pool_id"],
-        "ADMIN_USER_POOL_ID": seed["pool_id"],
-        "ADMIN_GROUPS": "admins",
-        "ADMIN_CLIENT_IDS": seed["client_id"],
-        "PROTECTED_GROUPS": "protected",
-        "SUPER_ADMIN_GROUPS": "superadmins",
-        "ALLOW_FEDERATED": "false",
-        "METRICS_NAMESPACE": "AdminSetPasswordBench",
-        "COGNITO_WARMUP": "false",
+        "ENTRY_POINTS": "api", "USER_POOL_ID": seed["pool_id"], "ADMIN_USER_POOL_ID": seed["pool_id"],
+        "ADMIN_GROUPS": "admins", "ADMIN_CLIENT_IDS": seed["client_id"], "PROTECTED_GROUPS": "protected",
+        "SUPER_ADMIN_GROUPS": "superadmins", "ALLOW_FEDERATED": "false",
+        "METRICS_NAMESPACE": "AdminSetPasswordBench", "COGNITO_WARMUP": "false",
     }
 
 
@@ -335,26 +286,20 @@ def subjects(args) -> list[Subject]:
         label, path = spec.split("=", 1)
         out.append(Subject(f"{REST} [{label}]", [path], "rest"))
     if not args.skip_python:
-        out.append(Subject(PYTHON, [str(ROOT / ".venv/bin/python"), "-m", "awslambdaric",
-                                    "handler.handler"], "rest",
-                           cwd=str(ROOT / "bench/python_baseline")))
+        python = [str(ROOT / ".venv/bin/python"), "-m", "awslambdaric", "handler.handler"]
+        out.append(Subject(PYTHON, python, "rest", cwd=str(ROOT / "bench/python_baseline")))
     if args.only:
         out = [s for s in out if any(o in s.name for o in args.only.split(","))]
     return out
 
 
-# ------------------------------------------------------------------------ running
-
 def slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in name).strip("_")
 
 
-def run_one(api: RuntimeApi, moto: Moto, s: Subject, tag: str,
-            endpoint: str | None = None) -> dict:
+def run_one(api: RuntimeApi, moto: Moto, s: Subject, tag: str, endpoint: str | None = None) -> dict:
     seed = moto.seed()
-    env = lambda_env(endpoint or moto.endpoint, moto.ca_bundle)
-    env.update(function_env(seed))
-    env.update(s.env)
+    env = {**lambda_env(endpoint or moto.endpoint, moto.ca_bundle), **function_env(seed), **s.env}
     log = WORK / "logs" / f"{tag}.log"
     before = moto.handshakes() if endpoint is None else None
     event = (str(uuid.uuid4()), json.dumps(make_event(s.event, seed)).encode())
@@ -368,16 +313,14 @@ def run_one(api: RuntimeApi, moto: Moto, s: Subject, tag: str,
     res["response"] = body[:300].decode(errors="replace")
     ok = run.outcome == "done" and kind == "response" and run.vmhwm_kb is not None
     if ok and s.sets_password:
-        status = moto.target_status(seed["pool_id"])
-        ok = status == "CONFIRMED"
-        res["target_status"] = status
+        res["target_status"] = moto.target_status(seed["pool_id"])
+        ok = res["target_status"] == "CONFIRMED"
     if ok and s.event == "rest":
         try:
             ok = 200 <= json.loads(body).get("statusCode", 0) < 300
         except (ValueError, AttributeError):
             ok = False
-    res["ok"] = ok
-    res["_run"] = run
+    res.update(ok=ok, _run=run)
     if not ok:
         print(f"  FAILED {tag}: {run.outcome} {kind} {res['response']!r} (log: {log})", file=sys.stderr)
     return res
@@ -403,9 +346,7 @@ def measure(args, transport: str, api: RuntimeApi) -> dict:
                 if i >= args.warmup:
                     results[s.name].append(r)
             print(f"  {transport}: run {i + 1}/{total} done", file=sys.stderr)
-        probes = {}
-        if not args.no_rtt and transport == "http":
-            probes = round_trips(api, moto, subs)
+        probes = round_trips(api, moto, subs) if not args.no_rtt and transport == "http" else {}
     finally:
         moto.stop()
     table = {}
@@ -447,9 +388,7 @@ def round_trips(api: RuntimeApi, moto: Moto, subs: list[Subject], passes: int = 
                 sets = [c for c in cognito if c.target == "AdminSetUserPassword"]
                 before_set = ([c for c in cognito if c.end <= sets[0].start] if sets else cognito)
                 jwks = [c for c in calls if c.target.endswith("jwks.json")]
-                wait = None
-                if jwks and sent:
-                    wait = max(0.0, (jwks[0].end - sent) / 1e6)
+                wait = max(0.0, (jwks[0].end - sent) / 1e6) if jwks and sent else None
                 row = {"ok_probe": r["ok"],
                        "calls_init": [c.target for c in calls
                                       if run.first_next_at and c.end <= run.first_next_at],
@@ -476,8 +415,6 @@ def round_trips(api: RuntimeApi, moto: Moto, subs: list[Subject], passes: int = 
     return out
 
 
-# ------------------------------------------------------------------------- output
-
 def fmt(st: dict | None, digits: int = 1) -> str:
     if not st:
         return "-"
@@ -500,12 +437,10 @@ def render(all_tables: dict, meta: dict) -> str:
              f"load after: {meta['load_after']}", ""]
     for transport, table in all_tables.items():
         floor = table.get(FLOOR) or next(iter(table.values()))
-        lines.append(f"### Cold starts, Cognito (moto) over {transport}: median (min–max)")
-        lines.append("")
-        lines.append("| subject | ok | init ms | ×floor | cold CPU ms (wait4) | ×floor | "
-                     "CPU ms at init | first invoke ms | cold total ms | peak RSS MB (max) | "
-                     "probe |")
-        lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        lines += [f"### Cold starts, Cognito (moto) over {transport}: median (min–max)", "",
+                  "| subject | ok | init ms | ×floor | cold CPU ms (wait4) | ×floor | CPU ms at init | "
+                  "first invoke ms | cold total ms | peak RSS MB (max) | probe |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
         for name, row in table.items():
             probe = ""
             if "rounds_before_set" in row:
@@ -515,8 +450,8 @@ def render(all_tables: dict, meta: dict) -> str:
                     probe += f"; JWKS wait {row['jwks_wait_ms']:.1f} ms"
                 if row["calls_init"]:
                     probe += f"; at init: {', '.join(row['calls_init'])}"
-            if (row.get("handshakes") or {}).get("max") == (row.get("handshakes") or {}).get("max"):
-                hs = row["handshakes"]
+            hs = row.get("handshakes")
+            if hs and hs["max"] == hs["max"]:  # NaN over plain HTTP
                 probe = f"TLS handshakes {hs['median']:.0f} ({hs['min']:.0f}–{hs['max']:.0f})"
                 if (row.get("resumed") or {}).get("median") is not None:
                     probe += f", {row['resumed']['median']:.0f} resumed"
@@ -540,8 +475,7 @@ def main() -> None:
     p.add_argument("--floor-bin", type=Path, default=ROOT / "bench/target/release/floor")
     p.add_argument("--rust-bin", type=Path, default=ROOT / "target/release/admin-set-password")
     p.add_argument("--skip-python", action="store_true")
-    p.add_argument("--extra-bin", action="append", metavar="LABEL=PATH",
-                   help="another build of the function to compare (REST)")
+    p.add_argument("--extra-bin", action="append", metavar="LABEL=PATH", help="another build of the function (REST)")
     p.add_argument("--no-rtt", action="store_true", help="skip the round-trip/handshake probes")
     p.add_argument("--only", help="comma-separated substrings of subject names")
     p.add_argument("--json", type=Path, default=WORK / "results.json")

@@ -1,11 +1,8 @@
 """A tiny, fast stand-in for Cognito (and the few other AWS JSON APIs the function may call),
-for the soak only: moto takes 3-11 ms per call and its jitter would be what a p99/p50 ratio
-measured. It answers the function's operations for one pool with one admin and one target,
-serves a JWKS with its own RSA key, and mints ID tokens signed by that key.
-
-Not a model of Cognito's rules: it always approves. Every request is counted by operation;
-an operation it does not know is answered with a 400 and counted as unknown, so the soak
-reports it instead of passing silently when the function starts calling something new.
+for the soak only: moto's 3-11 ms per call and its jitter would be what a p99/p50 ratio measured.
+One pool, one admin, one target, a JWKS and ID tokens of its own RSA key; it always approves.
+Calls are counted by operation; an unknown one is answered 400 and counted, so the soak fails
+instead of passing silently when the function starts calling something new.
 """
 
 from __future__ import annotations
@@ -39,8 +36,7 @@ class FakeCognito:
         self.pool_id = f"{REGION}_FakeBench1"
         self.client_id = "fakebenchclient1"
         self.admin, self.groups = admin, groups
-        self.admin_sub = str(uuid.uuid4())
-        self.target_sub = str(uuid.uuid4())
+        self.admin_sub, self.target_sub = str(uuid.uuid4()), str(uuid.uuid4())
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pub = self.key.public_key().public_numbers()
         self.jwks = json.dumps({"keys": [{"kid": "fake-bench-key", "alg": "RS256", "kty": "RSA",
@@ -82,8 +78,7 @@ class FakeCognito:
                   "event_id": str(uuid.uuid4()), "token_use": "id", "auth_time": now,
                   "exp": now + 3600, "iat": now, "jti": str(uuid.uuid4())}
         header = {"kid": "fake-bench-key", "alg": "RS256"}
-        signing_input = (b64url(json.dumps(header).encode()) + "." +
-                         b64url(json.dumps(claims).encode()))
+        signing_input = (b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode()))
         sig = self.key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
         return signing_input + "." + b64url(sig), claims
 
@@ -112,8 +107,7 @@ class FakeCognito:
                                    "RequireSymbols": True, "TemporaryPasswordValidityDays": 7}}}}
         if op == "PutEvents":
             n = len(body.get("Entries", []))
-            return 200, {"FailedEntryCount": 0,
-                         "Entries": [{"EventId": str(uuid.uuid4())} for _ in range(n)]}
+            return 200, {"FailedEntryCount": 0, "Entries": [{"EventId": str(uuid.uuid4())} for _ in range(n)]}
         self.unknown[op] += 1
         return 400, {"__type": "UnknownOperationException", "message": f"fake: {op}"}
 

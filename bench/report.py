@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,8 +42,7 @@ class Targets:
         self.rows: list[tuple[str, str, str]] = []
 
     def add(self, name: str, value: str | None, ok: bool | None) -> None:
-        verdict = ("MISSING" if value is None else "info" if ok is None
-                   else "PASS" if ok else "FAIL")
+        verdict = "MISSING" if value is None else "info" if ok is None else "PASS" if ok else "FAIL"
         self.rows.append((name, value or "not measured", verdict))
 
 
@@ -54,8 +54,8 @@ def cold_targets(t: Targets, cold: dict | None) -> None:
         tag = f"[{transport}]"
         f_init, f_cpu = med(table, FLOOR, "init_ms"), med(table, FLOOR, "cpu_total_ms")
         init, cpu = med(table, REST, "init_ms"), med(table, REST, "cpu_total_ms")
-        ok_runs = (table.get(REST) or {}).get("runs_ok", 0)
-        runs = (table.get(REST) or {}).get("runs", 0)
+        row = table.get(REST) or {}
+        ok_runs, runs = row.get("runs_ok", 0), row.get("runs", 0)
         t.add(f"{tag} REST runs that set the password (token verified, target CONFIRMED)",
               f"{ok_runs}/{runs}" if runs else None, runs > 0 and ok_runs == runs)
         t.add(f"{tag} init (spawn → first GET /next) ≤ 1.5× floor",
@@ -74,7 +74,6 @@ def cold_targets(t: Targets, cold: dict | None) -> None:
         rss = [r for r in rss if r is not None]
         t.add(f"{tag} peak RSS cold ≤ 10 MB (VmHWM, max over runs)",
               f"{max(rss):.1f} MB" if rss else None, max(rss) <= 10 if rss else None)
-        row = table.get(REST) or {}
         if transport == "http":
             rounds = row.get("rounds_before_set")
             t.add(f"{tag} sequential Cognito rounds after the token, before the set ≤ 1 "
@@ -96,8 +95,7 @@ def cold_targets(t: Targets, cold: dict | None) -> None:
                   None if hs is None else f"{hs:.0f}", None)
             hs_py = ((table.get(PYTHON) or {}).get("handshakes") or {}).get("max")
             if hs_py is not None:
-                t.add(f"{tag} (context) TLS handshakes per cold start, Python", f"{hs_py:.0f}",
-                      None)
+                t.add(f"{tag} (context) TLS handshakes per cold start, Python", f"{hs_py:.0f}", None)
         for name in (REST_WARMUP, DIRECT):
             c = med(table, name, "cpu_total_ms")
             i = med(table, name, "init_ms")
@@ -143,8 +141,7 @@ def main() -> None:
     if soak:
         print(f"### Soak ({soak['invocations']} warm invocations, one process, "
               f"Cognito = {soak['backend']})\n")
-        print(json.dumps({k: v for k, v in soak.items()
-                          if k not in ("sample_bodies", "latencies_ms")}, indent=2))
+        print(json.dumps({k: v for k, v in soak.items() if k not in ("sample_bodies", "latencies_ms")}, indent=2))
         print()
     n = soak["invocations"] if soak else 0
     t.add("soak: 5,000 warm invocations in one process, no error",
@@ -172,9 +169,8 @@ def main() -> None:
     for name, value, verdict in t.rows:
         print(f"| {name} | {value} | {verdict} |")
     failed = [r for r in t.rows if r[2] in ("FAIL", "MISSING")]
-    print(f"\n{len([r for r in t.rows if r[2] == 'PASS'])} PASS, "
-          f"{len([r for r in t.rows if r[2] == 'FAIL'])} FAIL, "
-          f"{len([r for r in t.rows if r[2] == 'MISSING'])} MISSING")
+    verdicts = Counter(verdict for _, _, verdict in t.rows)
+    print(f"\n{verdicts['PASS']} PASS, {verdicts['FAIL']} FAIL, {verdicts['MISSING']} MISSING")
     return failed
 
 

@@ -1,14 +1,9 @@
 """Soak: thousands of warm invocations in one process of the release function.
 
-One process, served N REST events one after the other by the Runtime API emulator, each a
-full API invocation (token verified, look-ups, AdminSetUserPassword). Cognito is
-bench/fake_cognito.py by default: an asyncio server answering in well under a millisecond,
-so the latency percentiles are the function's and the loopback's, not moto's (which takes
-3-11 ms per call and has its own garbage-collector pauses). `--backend moto` runs the same
-against moto for comparison. The token is minted by the backend (valid 1 h) and reused.
-
-Reports: errors, p50/p90/p99/max latency (event handed over -> response posted), VmRSS
-after the first invocation, after the warm-up and at the end, and CPU per invocation.
+N REST events, one after the other, each a full API invocation, against bench/fake_cognito.py
+(fast enough that the percentiles are the function's, not moto's 3-11 ms) or `--backend moto`,
+with one token minted by the backend. Reports errors, latency percentiles (event handed over ->
+response posted), VmRSS after the first invocation, the warm-up and the last, CPU per invocation.
 
 Usage: .venv/bin/python bench/soak.py [--invocations 5000] [--backend fake|moto]
 """
@@ -56,14 +51,12 @@ def main() -> None:
         token = info["token"]
         seed = {"pool_id": info["pool_id"], "client_id": info["client_id"]}
         endpoint = info["endpoint"]
-        env = lambda_env(endpoint, None)
     else:
         moto = Moto(tls=False)
         seed = moto.seed()
         token = seed["token"]
         endpoint = moto.endpoint
-        env = lambda_env(endpoint, None)
-    env.update(function_env(seed))
+    env = {**lambda_env(endpoint, None), **function_env(seed)}
     # permanent=false keeps the target in FORCE_CHANGE_PASSWORD: every invocation is alike.
     payload = json.dumps(rest_event(token, permanent=False)).encode()
     events = [(str(uuid.uuid4()), payload) for _ in range(args.invocations)]
@@ -126,8 +119,7 @@ def main() -> None:
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))
-    print(json.dumps({k: v for k, v in result.items()
-                      if k not in ("sample_bodies", "latencies_ms")}, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k not in ("sample_bodies", "latencies_ms")}, indent=2))
     if result["errors"]:
         print("soak: errors; first bodies:", result["sample_bodies"], file=sys.stderr)
 

@@ -1,11 +1,9 @@
 """A TLS front for moto that keeps connections alive, as Cognito does.
 
-moto's server (werkzeug) closes every connection after one answer, so a client of moto over
-TLS pays a handshake per request, which no client of Cognito does. This front terminates TLS
-with HTTP/1.1 keep-alive and forwards each request to moto's plain-HTTP port; it counts the
-connections it accepts (each one is a handshake by the client) and how many of those resumed an
-earlier TLS session (a ticket: no certificate chain to verify). `GET /_front/stats` answers
-{"connections": n, "resumed": m} without reaching moto.
+moto's server (werkzeug) closes every connection after one answer: over TLS its clients would
+pay a handshake per request, which no client of Cognito does. This front keeps HTTP/1.1
+connections alive, forwards each request to moto's plain-HTTP port, and counts the connections
+(handshakes) and resumed TLS sessions: `GET /_front/stats` answers {"connections", "resumed"}.
 
 Usage: tls_front.py CERT KEY UPSTREAM_PORT   prints the port it listens on, then serves.
 """

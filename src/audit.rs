@@ -116,6 +116,10 @@ pub struct AuditRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
     pub user_pool_id: String,
+    /// `set` (a password set) or `reset_code` (Cognito sent the user a reset code), once the
+    /// event named its route.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<&'static str>,
     /// As Cognito resolved the target once it was looked up; as given before that.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_username: Option<String>,
@@ -308,6 +312,7 @@ mod tests {
             secret_name: Some("onboarding/bob".into()),
             target_sub: Some("sub-bob".into()),
             phase: Some("set"),
+            action: Some("set"),
             generated: Some(true),
             event_published: Some(false),
             event_error: Some("e".into()),

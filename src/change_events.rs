@@ -11,18 +11,42 @@ use crate::password::Reason;
 
 /// The event's `source`, what a rule matches on.
 pub const EVENT_SOURCE: &str = "admin-set-password";
-/// The event's `detail-type`.
+/// The `detail-type` of a set.
 pub const DETAIL_TYPE: &str = "Password Set";
+/// The `detail-type` of a reset: Cognito sent the user a code; the password changes when the
+/// user uses it.
+pub const RESET_DETAIL_TYPE: &str = "Password Reset Requested";
+
+/// Which change the event reports; decides its `detail-type`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Change {
+    #[default]
+    Set,
+    ResetRequested,
+}
+
+impl Change {
+    pub fn detail_type(self) -> &'static str {
+        match self {
+            Self::Set => DETAIL_TYPE,
+            Self::ResetRequested => RESET_DETAIL_TYPE,
+        }
+    }
+}
 
 /// The event's `detail`: who set whose password, how and why. Absent values are `null`, so
 /// every event has the same shape for rules and consumers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordSetEvent {
+    /// The `detail-type`'s choice, not part of the detail.
+    #[serde(skip)]
+    pub change: Change,
     /// The target user.
     pub username: String,
     pub user_pool_id: String,
-    /// `false`: a temporary password, the user must choose a new one at next sign-in.
+    /// `false`: a temporary password, the user must choose a new one at next sign-in (and
+    /// always `false` for a reset, whose password the user chooses).
     pub permanent: bool,
     /// Whether the user's refresh tokens were revoked (`signOut` asked and done).
     pub signed_out: bool,
@@ -69,6 +93,7 @@ mod tests {
 
     fn admin_event() -> PasswordSetEvent {
         PasswordSetEvent {
+            change: Change::Set,
             username: "bob".into(),
             user_pool_id: "us-east-1_Example".into(),
             permanent: false,

@@ -56,6 +56,23 @@ pub enum AppError {
     /// The target user does not exist in the pool.
     #[error("user not found")]
     UserNotFound,
+    /// No route serves the request's path: API Gateway's own answer, without a Cognito call.
+    #[error("not found: the routes are PUT /users/{{username}}/password and POST /users/{{username}}/password-reset")]
+    RouteNotFound,
+    /// The path is served, not with this method.
+    #[error("method not allowed: {path} takes {allowed}")]
+    MethodNotAllowed { path: &'static str, allowed: &'static str },
+    /// A reset sends the code to a verified email or phone; the target has neither.
+    #[error(
+        "the user has no verified email or phone number to receive a reset code; set a temporary password instead"
+    )]
+    NoVerifiedContact,
+    /// The target's status does not allow a reset (Cognito resets only confirmed users).
+    #[error("{0}")]
+    InvalidUserState(String),
+    /// Cognito could not deliver the reset code (`CodeDeliveryFailureException`).
+    #[error("the reset code could not be delivered to the user; check the user's contact details, or set a temporary password instead")]
+    CodeDeliveryFailed { detail: String },
     /// Cognito throttled us, after the SDK's bounded retries.
     #[error("too many requests; retry after {RETRY_AFTER_SECONDS} s")]
     TooManyRequests,
@@ -97,6 +114,11 @@ impl AppError {
             Self::PasswordReused => "PasswordReused",
             Self::InvalidParameter(_) => "InvalidParameter",
             Self::UserNotFound => "UserNotFound",
+            Self::RouteNotFound => "NotFound",
+            Self::MethodNotAllowed { .. } => "MethodNotAllowed",
+            Self::NoVerifiedContact => "NoVerifiedContact",
+            Self::InvalidUserState(_) => "InvalidUserState",
+            Self::CodeDeliveryFailed { .. } => "CodeDeliveryFailed",
             Self::TooManyRequests => "TooManyRequests",
             Self::Configuration { .. } => "ConfigurationError",
             Self::Upstream { .. } | Self::SetOutcomeUnknown { .. } => "UpstreamError",
@@ -115,14 +137,16 @@ impl AppError {
             | Self::InvalidParameter(_) => 400,
             Self::Unauthorized { .. } => 401,
             Self::Forbidden(_) => 403,
-            Self::UserNotFound => 404,
-            Self::FederatedUser => 409,
+            Self::UserNotFound | Self::RouteNotFound => 404,
+            Self::MethodNotAllowed { .. } => 405,
+            Self::FederatedUser | Self::NoVerifiedContact | Self::InvalidUserState(_) => 409,
             Self::TooManyRequests => 429,
             Self::Configuration { .. } | Self::Internal { .. } => 500,
             Self::Upstream {
                 kind: UpstreamKind::Fault,
                 ..
-            } => 502,
+            }
+            | Self::CodeDeliveryFailed { .. } => 502,
             Self::Upstream {
                 kind: UpstreamKind::Unreachable,
                 ..
@@ -145,11 +169,16 @@ impl AppError {
             | Self::PasswordRejected(_)
             | Self::PasswordReused
             | Self::InvalidParameter(_)
-            | Self::UserNotFound => Outcome::Invalid,
+            | Self::UserNotFound
+            | Self::RouteNotFound
+            | Self::MethodNotAllowed { .. }
+            | Self::NoVerifiedContact
+            | Self::InvalidUserState(_) => Outcome::Invalid,
             Self::TooManyRequests
             | Self::Configuration { .. }
             | Self::Upstream { .. }
             | Self::SetOutcomeUnknown { .. }
+            | Self::CodeDeliveryFailed { .. }
             | Self::Internal { .. } => Outcome::Failed,
         }
     }
@@ -162,9 +191,18 @@ impl AppError {
             | Self::Configuration { detail }
             | Self::Upstream { detail, .. }
             | Self::SetOutcomeUnknown { detail }
+            | Self::CodeDeliveryFailed { detail }
             | Self::Internal { detail } => Some(detail),
             _ => None,
         }
+    }
+
+    /// A target whose status (when known) does not allow a reset, and what to do instead.
+    pub fn reset_not_allowed(status: Option<&str>) -> Self {
+        let status = status.map_or_else(|| "the user's status".to_owned(), |s| format!("status {s}"));
+        Self::InvalidUserState(format!(
+            "{status} does not allow a reset (only a CONFIRMED, enabled user can be sent a code); set a temporary password instead"
+        ))
     }
 
     /// A field-named validation failure: `"<field>: <reason>"`.
@@ -220,6 +258,14 @@ mod tests {
             AppError::PasswordReused,
             AppError::InvalidParameter("bad parameter".into()),
             AppError::UserNotFound,
+            AppError::RouteNotFound,
+            AppError::MethodNotAllowed {
+                path: "/users/{username}/password",
+                allowed: "PUT",
+            },
+            AppError::NoVerifiedContact,
+            AppError::InvalidUserState("set a temporary password instead".into()),
+            AppError::CodeDeliveryFailed { detail: detail() },
             AppError::TooManyRequests,
             AppError::Configuration { detail: detail() },
             AppError::Upstream {
@@ -252,6 +298,11 @@ mod tests {
             ("PasswordReused", 400, Outcome::Invalid),
             ("InvalidParameter", 400, Outcome::Invalid),
             ("UserNotFound", 404, Outcome::Invalid),
+            ("NotFound", 404, Outcome::Invalid),
+            ("MethodNotAllowed", 405, Outcome::Invalid),
+            ("NoVerifiedContact", 409, Outcome::Invalid),
+            ("InvalidUserState", 409, Outcome::Invalid),
+            ("CodeDeliveryFailed", 502, Outcome::Failed),
             ("TooManyRequests", 429, Outcome::Failed),
             ("ConfigurationError", 500, Outcome::Failed),
             ("UpstreamError", 502, Outcome::Failed),

@@ -21,13 +21,14 @@ use crate::metrics;
 use crate::output::Output;
 use crate::password::PasswordPolicy;
 use crate::policy::{self, Actor};
-use crate::request::{FunctionHome, PasswordSource, SetPassword};
+use crate::request::{Command, FunctionHome, PasswordSource};
 use crate::response::{self, Success};
 use crate::token::{KeySource, VerifiedToken};
 use prepare::record_failure;
 use steps::{lock, Given};
 
 mod prepare;
+mod reset;
 mod steps;
 
 pub use prepare::{prepare, Invocation, Prepared, DEADLINE_MARGIN};
@@ -113,7 +114,7 @@ where
         &self,
         shape: EntryShape,
         api: Option<ApiContext>,
-        command: Result<SetPassword, AppError>,
+        command: Result<Command, AppError>,
         asked: &AuditRecord,
         home: Option<&FunctionHome>,
         progress: &Mutex<Progress>,
@@ -136,7 +137,11 @@ where
             }
         };
         let command = command?;
-        policy::refuse_self_reset(&actor, &command.username)?;
+        policy::refuse_self_reset(&actor, command.username())?;
+        let command = match command {
+            Command::Set(command) => command,
+            Command::Reset(reset) => return self.reset(&actor, reset, asked, progress).await,
+        };
         let target = command.username.as_str();
         let generated = matches!(command.password, PasswordSource::Generate);
 
@@ -165,6 +170,10 @@ where
             AppError::InvalidPassword(reason) if from_secret => AppError::SecretUnusable { detail: reason },
             err => err,
         })?;
+        let expires_at = match command.permanent {
+            false => pool_policy.map(|p| p.temporary_password_expires_at(SystemTime::now())),
+            true => None,
+        };
         let sign_out = match command.sign_out {
             true => {
                 lock(progress).phase = "sign_out";
@@ -184,6 +193,7 @@ where
                 user_status: UserStatus::after_set(command.permanent),
                 signed_out,
                 generated_password: generated.then_some(password),
+                temporary_password_expires_at: expires_at,
             },
             oddity: accepted.oddity,
             sign_out_failure: sign_out.and_then(Result::err),
@@ -249,6 +259,7 @@ fn abandoned_at_deadline(progress: &Progress, asked: &AuditRecord) -> Result<Don
                     user_status: UserStatus::after_set(asked.permanent.unwrap_or(false)),
                     signed_out: sign_out.as_ref().map(Result::is_ok),
                     generated_password: None,
+                    temporary_password_expires_at: None,
                 },
                 oddity: None,
                 sign_out_failure: sign_out.and_then(Result::err),
@@ -312,7 +323,16 @@ impl Ended {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
         let (r, publish_failed) = (&self.record, self.record.event_published == Some(false));
-        metrics::emf_document(namespace, r.outcome, self.shape, r.code, publish_failed, now_ms).to_string()
+        metrics::emf_document(
+            namespace,
+            r.outcome,
+            self.shape,
+            r.action,
+            r.code,
+            publish_failed,
+            now_ms,
+        )
+        .to_string()
     }
 
     /// The answer in the caller's shape, with the request id the caller can quote.

@@ -279,5 +279,8 @@ fn settle_caller(
     Ok(groups)
 }
 
+mod reset;
+pub use reset::reset_allowed;
+
 #[cfg(test)]
 mod tests;

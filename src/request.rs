@@ -118,6 +118,30 @@ pub struct SetPassword {
     pub reason: Option<Reason>,
 }
 
+/// The validated reset: Cognito sends the user a code; nobody else learns a password.
+#[derive(Debug)]
+pub struct ResetPassword {
+    pub username: Username,
+    pub sign_out: bool,
+    pub reason: Option<Reason>,
+}
+
+/// What a request asks for.
+#[derive(Debug)]
+pub enum Command {
+    Set(SetPassword),
+    Reset(ResetPassword),
+}
+
+impl Command {
+    pub fn username(&self) -> &Username {
+        match self {
+            Self::Set(set) => &set.username,
+            Self::Reset(reset) => &reset.username,
+        }
+    }
+}
+
 /// Who asked, as a direct invocation reports it (for the audit trail only; IAM authorised it).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IamContext {
@@ -126,6 +150,7 @@ pub struct IamContext {
 }
 
 const API_FIELDS: &[&str] = &["password", "generate", "permanent", "signOut", "reason"];
+const RESET_FIELDS: &[&str] = &["signOut", "reason"];
 const DIRECT_FIELDS: &[&str] = &[
     "username",
     "password",
@@ -174,6 +199,22 @@ pub fn parse_api_body(
         username,
         password,
         permanent,
+        sign_out: bool_field(body, "signOut")?,
+        reason: reason_field(config, body)?,
+    })
+}
+
+/// The reset's body (`{}` when the request had none): only `signOut` and `reason`.
+pub fn parse_reset_body(
+    config: &Config,
+    path_username: Option<&str>,
+    body: &Map<String, Value>,
+) -> Result<ResetPassword, AppError> {
+    reject_unknown_fields(body, RESET_FIELDS, "body")?;
+    let username =
+        Username::parse(path_username.ok_or_else(|| AppError::invalid("username", "missing from the path"))?)?;
+    Ok(ResetPassword {
+        username,
         sign_out: bool_field(body, "signOut")?,
         reason: reason_field(config, body)?,
     })
@@ -733,6 +774,31 @@ mod tests {
         }
         let msg = message(parse_direct(&c, &object(json!({"username": "bob", "generate": true}))));
         assert!(msg.starts_with("generate: is for the API only"), "{msg}");
+    }
+
+    #[test]
+    fn a_reset_takes_only_sign_out_and_reason() {
+        let c = config(None);
+        let reset = parse_reset_body(&c, Some("bob"), &Map::new()).unwrap();
+        assert_eq!(
+            (reset.username.as_str(), reset.sign_out, reset.reason.is_none()),
+            ("bob", false, true)
+        );
+        let reset = parse_reset_body(&c, Some("bob"), &object(json!({"signOut": true, "reason": "INC-1"}))).unwrap();
+        assert!(reset.sign_out);
+        assert_eq!(reset.reason.unwrap().as_str(), "INC-1");
+        for (body, field) in [
+            (json!({"password": "Temp-Passw0rd"}), "body: unknown field \"password\""),
+            (json!({"permanent": false}), "body: unknown field \"permanent\""),
+            (json!({"signOut": "yes"}), "signOut: "),
+            (json!({"reason": ""}), "reason: "),
+        ] {
+            let msg = message(parse_reset_body(&c, Some("bob"), &object(body.clone())));
+            assert!(msg.starts_with(field), "{body}: {msg}");
+        }
+        assert!(message(parse_reset_body(&c, None, &Map::new())).starts_with("username: "));
+        let strict = crate::testing::config(&[("REQUIRE_REASON", "true")]);
+        assert!(message(parse_reset_body(&strict, Some("bob"), &Map::new())).starts_with("reason: is required"));
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct Success {
     pub signed_out: Option<bool>,
     /// A password the function generated: returned to the admin this once, never logged.
     pub generated_password: Option<Password>,
+    /// When a temporary password stops working (RFC 3339, UTC), when the pool's policy is known.
+    pub temporary_password_expires_at: Option<String>,
 }
 
 impl Success {
@@ -29,6 +31,9 @@ impl Success {
         }
         if let Some(password) = &self.generated_password {
             doc["password"] = json!(password.expose_to_caller());
+        }
+        if let Some(expires_at) = &self.temporary_password_expires_at {
+            doc["temporaryPasswordExpiresAt"] = json!(expires_at);
         }
         doc
     }
@@ -90,6 +95,7 @@ mod tests {
             user_status: UserStatus::ForceChangePassword,
             signed_out: None,
             generated_password: None,
+            temporary_password_expires_at: None,
         }
     }
 
@@ -140,11 +146,13 @@ mod tests {
     fn direct_invocations_get_the_document_or_a_typed_error() {
         let ok = Success {
             signed_out: Some(true),
+            temporary_password_expires_at: Some("2026-12-13T12:00:00Z".into()),
             ..success()
         };
         assert_eq!(
             render(EntryShape::Direct, Ok(&ok), "r", None).unwrap(),
-            json!({"username": "bob", "userStatus": "FORCE_CHANGE_PASSWORD", "signedOut": true})
+            json!({"username": "bob", "userStatus": "FORCE_CHANGE_PASSWORD", "signedOut": true,
+                   "temporaryPasswordExpiresAt": "2026-12-13T12:00:00Z"})
         );
         let err = render(EntryShape::Direct, Err(&AppError::UserNotFound), "r", None).unwrap_err();
         assert_eq!(err.error_type, "UserNotFound");

@@ -9,7 +9,6 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader};
 use aws_smithy_runtime_api::client::http::{http_client_fn, SharedHttpClient, SharedHttpConnector};
 
-pub mod dns;
 pub mod https;
 
 /// Timeouts and retries for every Cognito and Secrets Manager call.

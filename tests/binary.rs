@@ -18,6 +18,7 @@ use support::{artifacts_dir, Pool, SignIn};
 /// direct invocations (sent to the workflow deployment). Every file in `events/` is listed.
 const EXPECTED: &[(&str, &str)] = &[
     ("rest-set-temporary", "200"),
+    ("rest-password-reset", "200"),
     ("rest-set-permanent-sign-out", "200"),
     ("rest-not-admin", "403"),
     ("rest-weak-password", "400"),

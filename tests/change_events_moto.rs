@@ -17,6 +17,7 @@ async fn clients() -> (aws_sdk_eventbridge::Client, aws_sdk_sqs::Client) {
 
 fn event() -> PasswordSetEvent {
     PasswordSetEvent {
+        change: admin_set_password::change_events::Change::Set,
         username: "bob".into(),
         user_pool_id: format!("{}_Events", support::REGION),
         permanent: false,

@@ -16,8 +16,14 @@ async fn rest_temporary_password_forces_a_change_at_next_sign_in() {
     let pool = Pool::seeded().await;
     let mut h = harness("rest_temporary", &pool, &[]).await;
     let run = h.invoke(&pool.api_event("rest-set-temporary").await).await;
+    let (status, mut body) = run.api();
+    let expires_at = body.as_object_mut().unwrap().remove("temporaryPasswordExpiresAt");
+    assert!(
+        expires_at.is_some_and(|at| at.is_string()),
+        "a temporary set says when it expires"
+    );
     assert_eq!(
-        run.api(),
+        (status, body),
         (200, json!({"username": "bob", "userStatus": "FORCE_CHANGE_PASSWORD"}))
     );
     assert_eq!(pool.status("bob").await, "FORCE_CHANGE_PASSWORD");
@@ -297,9 +303,15 @@ async fn secret_references_keep_the_password_out_of_the_payload() {
         .await;
     h.uses_secret("Secret-Passw0rd!9");
     let run = h.invoke(&pool.event("direct-secret-reference")).await;
+    let mut response = run.response.as_ref().unwrap().clone();
+    let expires_at = response.as_object_mut().unwrap().remove("temporaryPasswordExpiresAt");
+    assert!(
+        expires_at.is_some(),
+        "the workflow is told when the temporary password expires"
+    );
     assert_eq!(
-        run.response.as_ref().unwrap(),
-        &json!({"username": "newbie", "userStatus": "FORCE_CHANGE_PASSWORD", "signedOut": true})
+        response,
+        json!({"username": "newbie", "userStatus": "FORCE_CHANGE_PASSWORD", "signedOut": true})
     );
     assert_eq!(
         pool.sign_in("newbie", "Secret-Passw0rd!9").await,

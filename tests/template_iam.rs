@@ -438,10 +438,13 @@ fn with_deny_other_invokers_only_this_api_and_the_state_machine_role_may_invoke(
             ("AdminClientIds", CLIENT),
             ("ApiType", api_type),
         ]);
-        let route = format!(
-            "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{api_resource}}}/*/PUT/users/*/password"
-        );
-        // The API alias: API Gateway on this route, nobody else.
+        let api =
+            format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{api_resource}}}");
+        let routes = [
+            format!("{api}/*/PUT/users/*/password"),
+            format!("{api}/*/POST/users/*/password-reset"),
+        ];
+        // The API alias: API Gateway on these routes, nobody else.
         let statements = resource_policy(&deployment, &format!("${{{API}.Alias}}"));
         let allows: Vec<_> = statements.iter().filter(|s| s.allow).collect();
         assert_eq!(allows.len(), 1, "[{api_type}] one Allow on the API alias");
@@ -451,9 +454,9 @@ fn with_deny_other_invokers_only_this_api_and_the_state_machine_role_may_invoke(
             "[{api_type}] only API Gateway is allowed"
         );
         assert_eq!(
-            scalar(&allows[0].condition["ArnLike"]["aws:SourceArn"]).as_deref(),
-            Some(route.as_str()),
-            "[{api_type}] only this API's PUT route"
+            template_model::strings(&allows[0].condition["ArnLike"]["aws:SourceArn"]),
+            routes,
+            "[{api_type}] only this API's two routes"
         );
         let deny = statements
             .iter()
@@ -465,9 +468,9 @@ fn with_deny_other_invokers_only_this_api_and_the_state_machine_role_may_invoke(
         );
         assert!(deny.actions.contains(&"lambda:InvokeFunction".to_owned()));
         assert_eq!(
-            scalar(&deny.condition["ArnNotLike"]["aws:SourceArn"]).as_deref(),
-            Some(route.as_str()),
-            "[{api_type}] the deny spares exactly the allowed route"
+            template_model::strings(&deny.condition["ArnNotLike"]["aws:SourceArn"]),
+            routes,
+            "[{api_type}] the deny spares exactly the allowed routes"
         );
 
         // The workflow alias: the state machine's role, nobody else.
@@ -564,18 +567,30 @@ fn without_deny_other_invokers_the_api_gets_a_plain_permission_on_the_alias() {
         ]);
         assert!(deployment.resources_of_type("AWS::Lambda::ResourcePolicy").is_empty());
         let permissions = deployment.resources_of_type("AWS::Lambda::Permission");
-        assert_eq!(permissions.len(), 1, "[{api_type}] one permission: {permissions:?}");
-        let properties = &permissions[0].1["Properties"];
         assert_eq!(
-            properties["FunctionName"].as_str(),
-            Some(format!("${{{API}.Alias}}").as_str())
+            permissions.len(),
+            2,
+            "[{api_type}] a permission per route: {permissions:?}"
         );
-        assert_eq!(properties["Principal"].as_str(), Some("apigateway.amazonaws.com"));
-        assert!(
-            properties["SourceArn"]
-                .as_str()
-                .is_some_and(|a| a.contains(&format!("${{{api_resource}}}/*/PUT/users/*/password"))),
-            "[{api_type}] scoped to this API's route: {properties:?}"
+        let mut routes = Vec::new();
+        for (_, permission) in &permissions {
+            let properties = &permission["Properties"];
+            assert_eq!(
+                properties["FunctionName"].as_str(),
+                Some(format!("${{{API}.Alias}}").as_str())
+            );
+            assert_eq!(properties["Principal"].as_str(), Some("apigateway.amazonaws.com"));
+            let arn = properties["SourceArn"].as_str().expect("a SourceArn");
+            let route = arn
+                .split_once(&format!("${{{api_resource}}}"))
+                .map(|(_, route)| route.to_owned());
+            routes.push(route.unwrap_or_else(|| panic!("[{api_type}] scoped to this API: {arn}")));
+        }
+        routes.sort();
+        assert_eq!(
+            routes,
+            ["/*/POST/users/*/password-reset", "/*/PUT/users/*/password"],
+            "[{api_type}] scoped to this API's two routes"
         );
     }
 }

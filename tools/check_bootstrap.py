@@ -4,11 +4,9 @@ prints its size.
 
 Finds it through the template `sam build` wrote: SAM builds functions with the same CodeUri
 and build metadata once and points both at one artifact directory (e.g. `ApiFunction-Shared`).
-Reads the ELF header and program headers directly (no `file` needed): 64-bit,
-little-endian, machine EM_AARCH64, type EXEC, or DYN with a PT_INTERP (a PIE
-executable rather than a shared library), executable by its owner. For a binary
-linked against glibc, also checks that no versioned symbol needs a glibc newer than
-the runtime's (provided.al2023 ships glibc 2.34).
+Reads the ELF headers directly (no `file` needed): 64-bit, little-endian, EM_AARCH64, type EXEC
+or DYN with a PT_INTERP (a PIE executable, not a shared library), executable by its owner; for
+a glibc binary, no versioned symbol newer than the runtime's glibc (provided.al2023: 2.34).
 
 Usage: check_bootstrap.py [--build-dir .aws-sam/build] [--max-glibc 2.34]
 """
@@ -45,7 +43,7 @@ def built_bootstrap(build_dir: Path) -> Path:
     except (OSError, KeyError) as error:
         fail(f"no built bootstraps in {build_dir} (did `sam build` run?): {error}")
     if len(digests) != 1:
-        fail(f"ApiFunction and WorkflowFunction ship different bootstraps: {", ".join(map(str, paths))}")
+        fail(f"ApiFunction and WorkflowFunction ship different bootstraps: {', '.join(map(str, paths))}")
     return paths[0]
 
 

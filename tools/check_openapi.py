@@ -2,17 +2,14 @@
 """Checks docs/openapi.yaml against the template, the sample events and recorded responses.
 
 1. docs/openapi.yaml is a valid OpenAPI 3.0 document.
-2. The REST API in template.yaml routes exactly the operations the contract declares
-   (CORS preflight aside), each as a Lambda proxy integration of the function.
-3. Every sample request in events/ (rest-*.json, http-*.json, direct-*.json) conforms to
-   the contract, except those whose file name says they are meant not to (see
-   EXPECT_INVALID): those must NOT conform, so a contract that accepts everything fails.
+2. Each API in template.yaml routes exactly the operations the contract declares (CORS
+   preflight aside), each as a Lambda proxy integration of the API function's alias.
+3. Every sample request in events/ (rest-*, http-*, direct-*.json) conforms to the contract,
+   except those named as negative examples (EXPECT_INVALID), which must not.
 4. Every response the integration tests recorded in target/test-artifacts/responses/*.json
-   ({"status": int, "body": <JSON>, "headers"?: {...}}) is documented for its status and
-   its body matches that status's schema. No recorded responses is an error unless
-   --requests-only is given (for use before the tests have run).
-
-Exit status 0 when everything holds, 1 otherwise; each problem is printed on its own line.
+   ({"status", "body", "headers"?, "action"?}) is documented for its status by its operation
+   (by `action`, the audit line's; without one, any operation documenting the status) and
+   matches its schema; none recorded is an error unless --requests-only is given.
 """
 
 from __future__ import annotations
@@ -65,25 +62,16 @@ def load_json_strict(text: str) -> Any:
     return json.loads(text, object_pairs_hook=pairs)
 
 
-def with_components(spec: dict, schema: dict) -> dict:
-    """A schema document in which #/components/... references resolve."""
-    return {**schema, "components": spec.get("components", {})}
-
-
 def schema_errors(spec: dict, schema: dict, instance: Any, *, write: bool) -> list[str]:
     validator_cls = OAS30WriteValidator if write else OAS30ReadValidator
-    validator = validator_cls(with_components(spec, schema))
+    validator = validator_cls({**schema, "components": spec.get("components", {})})  # for #/components/... refs
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in errors]
 
 
 def contract_operations(spec: dict) -> dict[tuple[str, str], dict]:
-    return {
-        (path, method.lower()): operation
-        for path, item in spec.get("paths", {}).items()
-        for method, operation in item.items()
-        if method.lower() in HTTP_METHODS and method.lower() != "options"
-    }
+    return {(path, method.lower()): operation for path, item in spec.get("paths", {}).items()
+            for method, operation in item.items() if method.lower() in HTTP_METHODS - {"options"}}
 
 
 API_TYPES = ("AWS::Serverless::Api", "AWS::Serverless::HttpApi")
@@ -92,11 +80,7 @@ API_TYPES = ("AWS::Serverless::Api", "AWS::Serverless::HttpApi")
 def template_operations(template: dict, problems: Problems) -> dict[str, dict[tuple[str, str], dict]]:
     """Operations each API of the template routes (the REST API and the HTTP API that
     ApiType chooses between), by the API's logical ID."""
-    apis = {
-        name: res
-        for name, res in template.get("Resources", {}).items()
-        if res.get("Type") in API_TYPES
-    }
+    apis = {name: res for name, res in template.get("Resources", {}).items() if res.get("Type") in API_TYPES}
     if not apis:
         problems.add("template.yaml", f"no {' or '.join(API_TYPES)} found")
     routed = {}
@@ -108,7 +92,7 @@ def template_operations(template: dict, problems: Problems) -> dict[str, dict[tu
         operations = {}
         for path, item in body["paths"].items():
             for method, operation in item.items():
-                if method.lower() not in HTTP_METHODS or method.lower() == "options":
+                if method.lower() not in HTTP_METHODS - {"options"}:
                     continue
                 if isinstance(operation, dict) and "Fn::If" in operation:
                     problems.add("template.yaml", f"{name}: {method.upper()} {path} is conditional; the contract is not")
@@ -131,10 +115,6 @@ def check_template(spec: dict, template: dict, problems: Problems) -> None:
             # The API invokes the API entry point's live alias, never $LATEST.
             if integration.get("type") != "aws_proxy" or "ApiFunction.Alias" not in uri:
                 problems.add("template.yaml", f"{api}: {method.upper()} {path} is not a Lambda proxy integration of ApiFunction's alias")
-
-
-def operation_for(spec: dict, method: str, path_template: str) -> dict | None:
-    return contract_operations(spec).get((path_template, method.lower()))
 
 
 def request_violations(spec: dict, operation: dict, path_params: dict, body_text: str | None,
@@ -164,19 +144,15 @@ def request_violations(spec: dict, operation: dict, path_params: dict, body_text
     return violations + [f"body {e}" for e in schema_errors(spec, schema, body, write=True)]
 
 
-def rest_request(spec: dict, event: dict) -> list[str]:
-    operation = operation_for(spec, event.get("httpMethod", ""), event.get("resource", ""))
+def api_request(spec: dict, event: dict) -> list[str]:
+    """A REST API event (httpMethod, resource) or an HTTP API one (routeKey)."""
+    if "routeKey" in event:
+        method, _, path = (event["routeKey"] or "").partition(" ")
+    else:
+        method, path = event.get("httpMethod", ""), event.get("resource", "")
+    operation = contract_operations(spec).get((path, method.lower()))
     if operation is None:
-        return [f"no operation {event.get('httpMethod')} {event.get('resource')}"]
-    return request_violations(spec, operation, event.get("pathParameters") or {}, event.get("body"),
-                              bool(event.get("isBase64Encoded")))
-
-
-def http_request(spec: dict, event: dict) -> list[str]:
-    method, _, path = (event.get("routeKey") or "").partition(" ")
-    operation = operation_for(spec, method, path)
-    if operation is None:
-        return [f"no operation for routeKey {event.get('routeKey')!r}"]
+        return [f"no operation {method} {path}"]
     return request_violations(spec, operation, event.get("pathParameters") or {}, event.get("body"),
                               bool(event.get("isBase64Encoded")))
 
@@ -187,7 +163,7 @@ def direct_request(spec: dict, event: Any) -> list[str]:
 
 
 def check_requests(spec: dict, events_dir: Path, problems: Problems) -> int:
-    shapes = {"rest-": rest_request, "http-": http_request, "direct-": direct_request}
+    shapes = {"rest-": api_request, "http-": api_request, "direct-": direct_request}
     files = sorted(p for p in events_dir.glob("*.json") if p.name.startswith(tuple(shapes)))
     if not files:
         problems.add(str(events_dir), "no sample events (rest-*.json, http-*.json, direct-*.json) to check")
@@ -219,8 +195,8 @@ def check_responses(spec: dict, responses_dir: Path, problems: Problems) -> int:
         problems.add(str(responses_dir), "no recorded responses: run the integration tests first "
                      "(or pass --requests-only before they have run)")
         return 0
-    (operation,) = contract_operations(spec).values()
-    documented = operation["responses"]
+    by_action = {"set": "setUserPassword", "reset_code": "resetUserPassword"}
+    operations = {op["operationId"]: op for op in contract_operations(spec).values()}
     seen: set[str] = set()
     for path in files:
         name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
@@ -233,19 +209,30 @@ def check_responses(spec: dict, responses_dir: Path, problems: Problems) -> int:
         if not isinstance(status, int) or "body" not in record:
             problems.add(str(name), 'expected {"status": <int>, "body": <JSON>}')
             continue
-        response = documented.get(str(status))
-        if response is None:
-            problems.add(str(name), f"status {status} is not documented (documented: {', '.join(documented)})")
+        action = record.get("action")
+        candidates = [operations[by_action[action]]] if action in by_action else list(operations.values())
+        documenting = [op for op in candidates if str(status) in op["responses"]]
+        if not documenting:
+            listed = ", ".join(sorted({s for op in candidates for s in op["responses"]}))
+            problems.add(str(name), f"status {status} is not documented (documented: {listed})")
             continue
         seen.add(str(status))
-        schema = response["content"]["application/json"]["schema"]
-        for error in schema_errors(spec, schema, record["body"], write=False):
-            problems.add(str(name), f"status {status} body {error}")
+        errors_per_operation = []
+        for op in documenting:
+            response = op["responses"][str(status)]
+            if "$ref" in response:
+                response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
+            schema = response["content"]["application/json"]["schema"]
+            errors_per_operation.append(schema_errors(spec, schema, record["body"], write=False))
+        if all(errors_per_operation):
+            for error in errors_per_operation[0]:
+                problems.add(str(name), f"status {status} body {error}")
         headers = {k.lower(): v for k, v in (record.get("headers") or {}).items()}
         if status == 429 and "headers" in record and "retry-after" not in headers:
             problems.add(str(name), "429 without a Retry-After header")
         print(f"  response {name}: {status}")
-    missing = sorted(set(documented) - seen - {"401"})
+    documented = {s for op in operations.values() for s in op["responses"]}
+    missing = sorted(documented - seen - {"401"})
     if missing:
         print(f"  (statuses documented but not exercised by the tests: {', '.join(missing)})")
     return len(files)

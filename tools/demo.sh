@@ -26,7 +26,8 @@ ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 eval "$("$VENV/bin/python" tools/demo_seed.py "$ENDPOINT" events "$DEMO/events")"
 echo "== moto at $ENDPOINT, pool $POOL_ID, app client $CLIENT_ID"
 echo "   users: alice (admins,helpdesk), bob (staff), carol (admins), rooty (root), dave (admins-readonly,editors),"
-echo "          newbie (staff, FORCE_CHANGE_PASSWORD); secrets onboarding/newbie, onboarding/carol, onboarding/bob"
+echo "          erin (staff, verified email: the reset's target), newbie (staff, FORCE_CHANGE_PASSWORD);"
+echo "          secrets onboarding/newbie, onboarding/carol, onboarding/bob"
 echo "== $DEMO/events/: each API sample with a real ID token from moto (AdminInitiateAuth) for its caller:"
 printf '%s\n' "$CALLERS" | sed 's/^/   /'
 

@@ -1,19 +1,10 @@
 """Seeds a local moto server for `make demo` and writes the sample events, retargeted at it.
 
-The pool has a strict password policy, an app client allowed ADMIN_USER_PASSWORD_AUTH, and
-the users the samples and the unit tests name:
-  alice   admins, helpdesk   the API samples' caller
-  bob     staff, CONFIRMED   an established user (helpdesk target; workflows may not touch him)
-  carol   admins             a protected target
-  rooty   root               the super admin whose claims rest-forged-claims copies
-  dave    admins-readonly, editors   a real non-admin caller with look-alike groups (rest-not-admin)
-  newbie  staff, FORCE_CHANGE_PASSWORD (created, never signed in): the workflow's target
-and the secrets onboarding/newbie, onboarding/carol, onboarding/bob.
-
-Each API sample gets a real ID token minted by moto (AdminInitiateAuth) for its caller in
-`Authorization` (and `multiValueHeaders` for REST), and authorizer claims rewritten to say
-what that token says (iss, sub, cognito:username, aud, token_use, exp, cognito:groups in the
-shape's format), as API Gateway would write them. Two samples stay forgeries on purpose:
+The pool has a strict password policy, an app client allowed ADMIN_USER_PASSWORD_AUTH, the
+users in USERS, and the secrets in SECRETS. Each API sample gets a real ID token minted by
+moto (AdminInitiateAuth) for its caller in `Authorization` (and `multiValueHeaders` for REST),
+and authorizer claims rewritten to say what that token says, as API Gateway would write them.
+Two samples stay forgeries on purpose:
   rest-forged-claims   no token at all, the super admin's real claims: must get 401
   http-forged-groups   alice's real token, but the forged groups claim "[admins": 403
 Seeding again (another run against the same moto) reuses the pool and resets the users and
@@ -30,11 +21,12 @@ from moto_seed import REGION, STRICT, Seed, authorize
 
 SAMPLE_POOL = "us-east-1_Example"
 USERS = {  # name -> groups; every user but newbie is CONFIRMED with the initial password
-    "alice": ["admins", "helpdesk"],
-    "bob": ["staff"],
-    "carol": ["admins"],
-    "rooty": ["root"],
-    "dave": ["admins-readonly", "editors"],
+    "alice": ["admins", "helpdesk"],  # the API samples' caller
+    "bob": ["staff"],  # an established user (helpdesk target; workflows may not touch him)
+    "carol": ["admins"],  # a protected target
+    "rooty": ["root"],  # the super admin whose claims rest-forged-claims copies
+    "dave": ["admins-readonly", "editors"],  # a real non-admin caller with look-alike groups (rest-not-admin)
+    "erin": ["staff"],  # rest-password-reset's target: a verified email, so Cognito sends her a code
 }
 SECRETS = {
     "onboarding/newbie": "Onboard-Passw0rd!7",
@@ -53,7 +45,8 @@ pool = seed.pool("demo", STRICT)
 client = seed.app_client(pool, "admin-portal")
 for user, groups in USERS.items():
     seed.user(pool, user, groups)
-# Created by an admin and never signed in: what onboarding works on.
+seed.verify_email(pool, "erin")
+# Created by an admin and never signed in (FORCE_CHANGE_PASSWORD): the workflow's target.
 seed.user(pool, "newbie", ["staff"], confirmed=False)
 for name, password in SECRETS.items():
     seed.secret(name, json.dumps({"password": password}))

@@ -9,7 +9,7 @@ endpoint, pool, client = sys.argv[1:4]
 cognito = Seed(endpoint).cognito
 candidates = ["Initial-Passw0rd!1", "Temp-Passw0rd!2026", "Perm-Passw0rd!2026", "Http-Passw0rd!2026",
               "Direct-Passw0rd!2026", "Onboard-Passw0rd!7", "Carol-Passw0rd!8", "Secret-Passw0rd!9"]
-for user in ["alice", "bob", "carol", "rooty", "newbie"]:
+for user in ["alice", "bob", "carol", "rooty", "erin", "newbie"]:
     status = cognito.admin_get_user(UserPoolId=pool, Username=user)["UserStatus"]
     works = []
     for password in candidates:

@@ -8,7 +8,9 @@ and password, a secret's value), so seeding the same moto twice ends in the same
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import socket
 import time
 
 import boto3
@@ -20,9 +22,16 @@ STRICT = {"MinimumLength": 10, "RequireUppercase": True, "RequireLowercase": Tru
           "RequireNumbers": True, "RequireSymbols": True}
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on, for a moto server or a front to it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Seed:
-    def __init__(self, endpoint: str):
-        session = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing",
+    def __init__(self, endpoint: str, region: str = REGION):
+        session = dict(endpoint_url=endpoint, region_name=region, aws_access_key_id="testing",
                        aws_secret_access_key="testing", config=Config(retries={"max_attempts": 1}))
         self.cognito = boto3.client("cognito-idp", **session)
         self.secrets = boto3.client("secretsmanager", **session)
@@ -58,11 +67,17 @@ class Seed:
         if confirmed:
             c.admin_set_user_password(UserPoolId=pool, Username=name, Password=password, Permanent=True)
         for group in groups:
-            try:
+            with contextlib.suppress(c.exceptions.GroupExistsException):
                 c.create_group(UserPoolId=pool, GroupName=group)
-            except c.exceptions.GroupExistsException:
-                pass
             c.admin_add_user_to_group(UserPoolId=pool, Username=name, GroupName=group)
+
+    def verify_email(self, pool: str, name: str) -> None:
+        """Gives `name` a verified email: somewhere Cognito can send a reset code."""
+        self.cognito.admin_update_user_attributes(
+            UserPoolId=pool, Username=name,
+            UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"},
+                            {"Name": "email_verified", "Value": "true"}],
+        )
 
     def secret(self, name: str, value: str) -> None:
         try:

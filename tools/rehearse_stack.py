@@ -1,24 +1,11 @@
 #!/usr/bin/env python3
-"""Offline stack-lifecycle rehearsal of template.yaml on moto's CloudFormation.
-
-What it does, as `sam deploy` and CloudFormation's hosted transform would:
-  1. uploads a dummy artifact to moto's S3 and points every function's CodeUri at it
-     (what `sam package` does);
-  2. translates the template with the SAM translator from the SAM CLI package, once per
-     stack or change set, with that deployment's parameter values (the hosted
-     AWS::Serverless transform gets them too, and SAM resolves some of them at transform
-     time: the code location in the version hash, DeploymentPreference's type);
-  3. on moto's CloudFormation: creates stacks with the default parameters, with every
-     option on, with a private REST API and with the HTTP API; updates one through a
-     change set and checks the changed parameter reached the function, a new version was
-     published and the live alias moved to it (SAM alone would not: it hashes the
-     environment unresolved, see VersionDescription in template.yaml); deletes it
-     (retained log groups stay) and re-creates it under the same name.
-
-moto 5.2 needs the small shims in the "shims" section below, each one a gap in moto,
-not in the template; unsupported resource types (HTTP API, CodeDeploy, WAF, Lambda
-resource policies, alarms ...) are skipped by moto with a warning and are listed at the
-end of the run. None of this is a deployment: docs/deploy.md says what it does not prove.
+"""Offline stack-lifecycle rehearsal of template.yaml on moto's CloudFormation (`make
+stack-rehearsal`; docs/deploy.md says what it covers and what it does not prove): the template
+translated per deployment with the pinned SAM translator, as `sam deploy` and the hosted
+transform would; stacks with the default parameters, every option on, a private REST API and
+the HTTP API; a change-set update that must publish a new version behind `live` (SAM alone
+would not: see VersionDescription in template.yaml); a delete and a re-create. The shims
+below each bridge a gap in moto, not in the template; the types moto skips are listed last.
 
 Usage: rehearse_stack.py [--template template.yaml]   (needs moto, samtranslator, boto3)
 """
@@ -26,15 +13,16 @@ Usage: rehearse_stack.py [--template template.yaml]   (needs moto, samtranslator
 from __future__ import annotations
 
 import argparse
-import logging
+import contextlib
 import copy
 import io
 import json
+import logging
 import os
 import re
-import socket
 import sys
 import time
+import types
 import warnings
 import zipfile
 from pathlib import Path
@@ -68,12 +56,12 @@ from moto.apigateway.models import RestAPI, apigateway_backends  # noqa: E402
 from moto.awslambda.models import LambdaVersion, lambda_backends  # noqa: E402
 from samtranslator.translator.transform import transform  # noqa: E402
 from samtranslator.yaml_helper import yaml_parse  # noqa: E402
+from moto_seed import free_port  # noqa: E402
 
 SKIPPED_TYPES: set[str] = set()
 
 
-# ----------------------------------------------------------------------- shims --
-# Each one works around a gap in moto 5.2 (pinned in tools/requirements.txt), so the
+# Shims: each works around a gap in moto 5.2 (pinned in tools/requirements.txt), so the
 # rehearsal tests the template rather than moto. Remove a shim when moto fixes it.
 
 def shim_novalue_in_lists() -> None:
@@ -194,16 +182,12 @@ class ShimLambdaAlias(CloudFormationModel):
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[override]
         props = cloudformation_json["Properties"]
-        try:
+        with contextlib.suppress(Exception):  # the function may be gone already
             lambda_backends[account_id][region_name].delete_alias(props["Name"], props["FunctionName"])
-        except Exception:  # the function may be gone already
-            pass
 
     def delete(self, account_id: str, region: str) -> None:
-        try:
+        with contextlib.suppress(Exception):
             lambda_backends[account_id][region].delete_alias(self.name, self.function_name)
-        except Exception:
-            pass
 
 
 def shim_template(template: dict) -> dict:
@@ -248,14 +232,11 @@ def _integrations(node: Any) -> list[dict]:
     return found + [i for k, v in node.items() if k != "x-amazon-apigateway-integration" for i in _integrations(v)]
 
 
-# ------------------------------------------------------------------- helpers --
-
 class Rehearsal:
     def __init__(self, template_path: Path, endpoint: str):
         self.source = yaml_parse(template_path.read_text())
         self.endpoint = endpoint
-        session = boto3.session.Session(region_name=REGION)
-        self.session = session
+        self.session = session = boto3.session.Session(region_name=REGION)
         self.cfn = session.client("cloudformation", endpoint_url=endpoint)
         self.lam = session.client("lambda", endpoint_url=endpoint)
         self.logs = session.client("logs", endpoint_url=endpoint)
@@ -284,7 +265,8 @@ class Rehearsal:
         for resource in template["Resources"].values():
             if resource["Type"] == "AWS::Serverless::Function" and "CodeUri" in resource.get("Properties", {}):
                 resource["Properties"]["CodeUri"] = uri
-        translated = transform(template, dict(parameters), _NoManagedPolicies())
+        # The translator loads managed policy names only for SAM policy templates: none here.
+        translated = transform(template, dict(parameters), types.SimpleNamespace(load=dict))
         return shim_template(translated)
 
     def check(self, condition: bool, message: str) -> None:
@@ -325,17 +307,6 @@ class Rehearsal:
         config = self.lam.get_function_configuration(FunctionName=name)
         return config.get("Environment", {}).get("Variables", {})
 
-    def function_config(self, stack: str, logical_id: str) -> dict:
-        name = self.resources(stack)[logical_id]["PhysicalResourceId"]
-        return self.lam.get_function_configuration(FunctionName=name)
-
-
-class _NoManagedPolicies:
-    """The translator asks for managed policy names only for SAM policy templates."""
-
-    def load(self) -> dict:
-        return {}
-
 
 def _endpoint_types(api: dict) -> list[str]:
     """moto stores the CloudFormation form ({"Types": [...]}) where API Gateway has "types"."""
@@ -347,43 +318,21 @@ def _cfn_parameters(parameters: dict[str, str]) -> list[dict]:
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# ------------------------------------------------------------------ scenarios --
-
 BASE = {"UserPoolId": POOL, "AdminClientIds": CLIENT}
 
 EVERY_OPTION = {
-    **BASE,
-    "AdminUserPoolId": ADMIN_POOL,
-    "ProtectedGroups": "PasswordAdmins,RootAdmins",
-    "SuperAdminGroups": "RootAdmins",
-    "AllowFederated": "true",
-    "AcceptedTokenUse": "id,access",
-    "MaxTokenAgeSeconds": "900",
-    "PasswordBlocklist": "true",
-    "RequireReason": "true",
-    "WorkflowTargetStatuses": "FORCE_CHANGE_PASSWORD,RESET_REQUIRED",
-    "WorkflowLiteralPasswords": "false",
-    "PasswordSecretPrefix": "onboarding/initial-passwords/",
-    "PasswordSecretPerUser": "true",
+    **BASE, "AdminUserPoolId": ADMIN_POOL, "ProtectedGroups": "PasswordAdmins,RootAdmins",
+    "SuperAdminGroups": "RootAdmins", "AllowFederated": "true", "AcceptedTokenUse": "id,access",
+    "MaxTokenAgeSeconds": "900", "PasswordBlocklist": "true", "RequireReason": "true",
+    "WorkflowTargetStatuses": "FORCE_CHANGE_PASSWORD,RESET_REQUIRED", "WorkflowLiteralPasswords": "false",
+    "PasswordSecretPrefix": "onboarding/initial-passwords/", "PasswordSecretPerUser": "true",
     "PasswordSecretKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-    "CognitoWarmup": "true",
-    "AllowedSourceCidrs": "203.0.113.0/24,198.51.100.7/32",
+    "CognitoWarmup": "true", "AllowedSourceCidrs": "203.0.113.0/24,198.51.100.7/32",
     "WebAclArn": f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/admin/abcd",
-    "CorsAllowOrigin": "https://admin.example.com",
-    "ConfigureApiGatewayLoggingRole": "true",
-    "DeploymentType": "Canary10Percent5Minutes",
-    "ReservedConcurrency": "5",
-    "DenyOtherInvokers": "true",
-    "TracingEnabled": "true",
-    "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/DeveloperBoundary",
-    "EventBusName": "identity-events",
-    "NotificationTopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:password-set",
+    "CorsAllowOrigin": "https://admin.example.com", "ConfigureApiGatewayLoggingRole": "true",
+    "DeploymentType": "Canary10Percent5Minutes", "ReservedConcurrency": "5", "DenyOtherInvokers": "true",
+    "TracingEnabled": "true", "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/DeveloperBoundary",
+    "EventBusName": "identity-events", "NotificationTopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:password-set",
     "LogKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/abcd1234-12ab-34cd-56ef-1234567890ab",
     "AlarmTopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:ops",
 }
@@ -410,14 +359,12 @@ def rehearse(r: Rehearsal) -> None:
         alias_arn = res.get("WorkflowFunctionAliaslive", {}).get("PhysicalResourceId", "")
         r.check(alias_arn.endswith(":live"), f"workflow alias live exists ({alias_arn})")
         machine = r.sfn.describe_state_machine(stateMachineArn=res["OnboardingStateMachine"]["PhysicalResourceId"])
-        definition = json.loads(machine["definition"])
-        task = definition["States"]["SetPassword"]["Parameters"]
+        task = json.loads(machine["definition"])["States"]["SetPassword"]["Parameters"]
         r.check(task["FunctionName"] == alias_arn, "state machine invokes the workflow alias")
         r.check(task["Payload"].get("correlationId.$") == "$$.Execution.Id"
                 and task["Payload"].get("requestedBy.$") == "$$.StateMachine.Name",
                 f"state machine sets requestedBy and correlationId itself (payload {json.dumps(task['Payload'])})")
-        api_id = res["PasswordApi"]["PhysicalResourceId"]
-        api = r.apigw.get_rest_api(restApiId=api_id)
+        api = r.apigw.get_rest_api(restApiId=res["PasswordApi"]["PhysicalResourceId"])
         r.check(_endpoint_types(api) == ["REGIONAL"], f"REST API is REGIONAL by default ({api.get('endpointConfiguration')})")
         sm_group = [g for g in r.logs.describe_log_groups(logGroupNamePrefix="/aws/vendedlogs/states/asp-default-onboarding-")["logGroups"]]
         r.check(len(sm_group) == 1, "the state machine log group name carries the stack's unique id")
@@ -432,15 +379,14 @@ def rehearse(r: Rehearsal) -> None:
             "SUPER_ADMIN_GROUPS": "RootAdmins", "EVENT_BUS_NAME": "identity-events", "REQUIRE_REASON": "true",
             "CORS_ALLOW_ORIGIN": "https://admin.example.com", "COGNITO_WARMUP": "true",
         }
-        # str(): moto keeps a Number parameter's value as a number; Lambda has strings.
-        for key, value in expected_api.items():
-            r.check(str(api_env.get(key)) == value, f"API function {key}={value} (got {api_env.get(key)})")
         expected_wf = {
             "ENTRY_POINTS": "workflow", "PASSWORD_SECRET_PREFIX": "onboarding/initial-passwords/",
             "WORKFLOW_TARGET_STATUSES": "FORCE_CHANGE_PASSWORD,RESET_REQUIRED", "PASSWORD_SECRET_PER_USER": "true",
         }
-        for key, value in expected_wf.items():
-            r.check(wf_env.get(key) == value, f"workflow function {key}={value} (got {wf_env.get(key)})")
+        # str(): moto keeps a Number parameter's value as a number; Lambda has strings.
+        for who, env, expected in (("API", api_env, expected_api), ("workflow", wf_env, expected_wf)):
+            for key, value in expected.items():
+                r.check(str(env.get(key)) == value, f"{who} function {key}={value} (got {env.get(key)})")
         res = r.resources("asp-everything")
         for fn in ("ApiFunction", "WorkflowFunction"):
             reserved = r.lam.get_function_concurrency(FunctionName=res[fn]["PhysicalResourceId"])
@@ -450,8 +396,8 @@ def rehearse(r: Rehearsal) -> None:
         r.check(role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn") == EVERY_OPTION["PermissionsBoundaryArn"],
                 "workflow role carries the permissions boundary")
         api = r.apigw.get_rest_api(restApiId=res["PasswordApi"]["PhysicalResourceId"])
-        policy = api.get("policy") or ""
-        r.check("203.0.113.0/24" in policy.replace("\\", ""), "REST API resource policy lists AllowedSourceCidrs")
+        policy = (api.get("policy") or "").replace("\\", "")
+        r.check("203.0.113.0/24" in policy, "REST API resource policy lists AllowedSourceCidrs")
 
     print("create: private REST API")
     if r.create("asp-private", PRIVATE_REST):
@@ -518,15 +464,12 @@ def main() -> int:
     parser.add_argument("--template", type=Path, default=Path("template.yaml"))
     args = parser.parse_args()
 
-    shim_novalue_in_lists()
-    shim_version_attribute()
-    shim_rest_api_body()
-    shim_version_replacement()
+    for shim in (shim_novalue_in_lists, shim_version_attribute, shim_rest_api_body, shim_version_replacement):
+        shim()
     assert "AWS::Lambda::Alias" in cfn_parsing.get_model_map(), "alias shim not registered"
 
     def record_skips(message, category, filename, lineno, file=None, line=None):
-        match = re.search(r"Tried to parse (\S+) but it's not supported", str(message))
-        if match:
+        if match := re.search(r"Tried to parse (\S+) but it's not supported", str(message)):
             SKIPPED_TYPES.add(match.group(1))
 
     # moto logs every skipped type and werkzeug every request; the summary says it once.
@@ -535,7 +478,7 @@ def main() -> int:
     warnings.showwarning = record_skips
     warnings.simplefilter("always")
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     started = time.monotonic()

@@ -1,19 +1,12 @@
 #!/usr/bin/env python3
 """Executes the state machines of template.yaml on moto, against the real function.
 
-The definitions are those moto's CloudFormation deployed from the SAM-translated template
-(tools/rehearse_stack.py), carried over to moto's executing Step Functions backend. In one
-process: moto (ThreadedMotoServer) with its interpreter on; the interpreter's Lambda client
-pointed at `cargo lambda watch --only-lambda-apis`, polled by the debug build `cargo test`
-made, with the environment the stack gave WorkflowFunction; and a front between the function
-and moto's Cognito that answers AdminSetUserPassword with a planned error first. Retry waits
-are computed by the interpreter, checked against the definition and slept
-WORKFLOW_WAIT_SCALE times (0 by default). Each case is checked in moto's pool afterwards;
-passwords, histories and the function's log go to target/test-artifacts for scan-secrets.
-
-The bulk state machine runs over a CSV in S3 behind a front that also enforces Cognito's
-default per-category request rates (QUOTAS) as token buckets shared by every function
-process and the interpreter's own Cognito calls; Retry waits are then slept in full.
+moto (in this process) runs the definitions its CloudFormation deployed from the translated
+template (tools/rehearse_stack.py); its interpreter invokes `cargo lambda watch`, polled by the
+debug build `cargo test` made. A front before moto's Cognito answers planned errors and, in the
+bulk runs, enforces Cognito's default rates (QUOTAS). Retry waits are checked against the
+definition and slept WORKFLOW_WAIT_SCALE times (0 by default; in full in the bulk runs).
+Passwords, histories and logs go to target/test-artifacts for scan-secrets (docs/deploy.md).
 
 Usage: rehearse_workflows.py [--template template.yaml] [--bulk USERS --instances N]
 """
@@ -47,6 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import rehearse_stack as stack  # noqa: E402  (sets moto-only credentials and the region)
+from moto_seed import STRICT, Seed, free_port  # noqa: E402
+from runtime_api import cpu_ns  # noqa: E402
 
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
@@ -70,6 +65,7 @@ WAIT_SCALE = float(os.environ.get("WORKFLOW_WAIT_SCALE", "0"))
 THROTTLED = (400, "TooManyRequestsException", "TooManyRequests")
 INTERNAL_ERROR = (500, "InternalErrorException", "UpstreamError")
 GROUP = "onboarding-pending"  # the template's OnboardingGroup default
+PROCESSES: list[subprocess.Popen] = []  # cargo lambda watch and the function's: to stop, and their CPU time
 # Cognito's default request rates (per second, per account and region) by category, for the
 # operations one bulk item costs (docs/operations.md#bulk-onboarding).
 QUOTAS = {"UserUpdate": 25, "UserRead": 120, "UserResourceRead": 50, "UserPoolRead": 15}
@@ -77,8 +73,6 @@ CATEGORY = {"AdminSetUserPassword": "UserUpdate", "AdminRemoveUserFromGroup": "U
             "AdminUserGlobalSignOut": "UserUpdate", "AdminGetUser": "UserRead",
             "AdminListGroupsForUser": "UserResourceRead", "DescribeUserPool": "UserPoolRead"}
 
-
-# ------------------------------------------------------------------- launcher --
 
 class Launcher:
     """What moto's interpreter gets instead of its defaults: where Lambda is, how it waits."""
@@ -161,6 +155,8 @@ class Front(ThreadingHTTPServer):
         self.calls: Counter[str] = Counter()  # calls let through, per operation
 
     def enforce_quotas(self, scale: float) -> None:
+        self.calls.clear()
+        self.throttled.clear()
         self.rates = {category: rate * scale for category, rate in QUOTAS.items()}
         self.buckets = {category: [rate, time.monotonic()] for category, rate in self.rates.items()}
 
@@ -186,10 +182,8 @@ class _FrontHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        user = None
         operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
-        if operation == "AdminSetUserPassword":
-            user = json.loads(body).get("Username")
+        user = json.loads(body).get("Username") if operation == "AdminSetUserPassword" else None
         with self.server.lock:
             (status, error, _), times = self.server.plan.get(user, ((0, "", ""), 0))
             if times > 0:
@@ -228,17 +222,16 @@ def function_binary() -> str:
                 if a["target"]["kind"] == ["bin"] and a["target"]["name"] == BINARY and not a["profile"]["test"])
 
 
-def start_function(env: dict[str, str], port: int, processes: list[subprocess.Popen], instances: int = 1) -> None:
+def start_function(env: dict[str, str], port: int, instances: int) -> None:
     """cargo lambda watch serves the Invoke and Runtime APIs; `instances` function processes
-    poll the latter, each taking the next invocation (as Lambda's instances would).
-    Each process joins `processes` as it starts, for the caller to stop."""
+    poll the latter, each taking the next invocation (as Lambda's instances would)."""
     WORK.mkdir(parents=True, exist_ok=True)
     binary = function_binary()
     watch = subprocess.Popen(
         ["cargo", "lambda", "watch", "--only-lambda-apis", "--invoke-address", "127.0.0.1", "--invoke-port", str(port)],
         cwd=ROOT, stdout=open(WORK / "watch.log", "w"), stderr=subprocess.STDOUT, start_new_session=True,
         env={**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"})
-    processes.append(watch)
+    PROCESSES.append(watch)
     for _ in range(300):  # the function exits if its Runtime API is not there yet
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -252,10 +245,10 @@ def start_function(env: dict[str, str], port: int, processes: list[subprocess.Po
         log = FUNCTION_LOG if instance == 0 else FUNCTION_LOG.with_suffix(f".{instance}.log")
         function = subprocess.Popen([binary], cwd=WORK, env={**env, **runtime}, start_new_session=True,
                                     stdout=open(log, "w"), stderr=subprocess.STDOUT)
-        processes.append(function)
+        PROCESSES.append(function)
     # An empty payload is refused without an AWS call: the function answers.
     for _ in range(300):
-        if any(process.poll() is not None for process in processes):
+        if any(process.poll() is not None for process in PROCESSES):
             raise SystemExit(f"cargo lambda watch or the function exited; see {WORK / 'watch.log'}, {FUNCTION_LOG}")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/2015-03-31/functions/{FUNCTION}/invocations", b"{}", timeout=30)
@@ -266,22 +259,15 @@ def start_function(env: dict[str, str], port: int, processes: list[subprocess.Po
     raise SystemExit("the function did not answer within 30 s")
 
 
-# --------------------------------------------------------------------- world --
-
 class World:
-    """moto's pool and secrets, seeded with boto3, and every password they hold."""
+    """moto's pool and secrets, seeded by tools/moto_seed.py, and every password they hold."""
 
-    def __init__(self, session: boto3.session.Session, endpoint: str):
-        self.idp = session.client("cognito-idp", endpoint_url=endpoint)
-        self.sm = session.client("secretsmanager", endpoint_url=endpoint)
-        policy = {"MinimumLength": 8, "RequireUppercase": True, "RequireLowercase": True,
-                  "RequireNumbers": True, "RequireSymbols": True}
-        self.pool = self.idp.create_user_pool(PoolName="workflows", Policies={"PasswordPolicy": policy})["UserPool"]["Id"]
-        self.client = self.idp.create_user_pool_client(
-            UserPoolId=self.pool, ClientName="rehearsal", ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH"],
-        )["UserPoolClient"]["ClientId"]
+    def __init__(self, endpoint: str):
+        self.seed = Seed(endpoint, stack.REGION)
+        self.idp, self.sm = self.seed.cognito, self.seed.secrets
+        self.pool = self.seed.pool("workflows", STRICT)
+        self.client = self.seed.app_client(self.pool, "rehearsal")
         self.used: list[str] = []  # every password and secret value, for the leak checks
-        self.idp.create_group(UserPoolId=self.pool, GroupName=GROUP)  # moto's CloudFormation skips groups
 
     def marked(self, user: str) -> bool:
         groups = self.idp.admin_list_groups_for_user(UserPoolId=self.pool, Username=user)["Groups"]
@@ -293,13 +279,10 @@ class World:
         return password
 
     def user(self, name: str, confirmed: bool) -> str:
-        """A user created by an admin (FORCE_CHANGE_PASSWORD) or signed up long ago (CONFIRMED)."""
+        """A user in GROUP (as provisioning leaves it), created by an admin
+        (FORCE_CHANGE_PASSWORD) or signed up long ago (CONFIRMED); returns its password."""
         password = self.password()
-        self.idp.admin_create_user(UserPoolId=self.pool, Username=name, TemporaryPassword=password, MessageAction="SUPPRESS")
-        self.idp.admin_add_user_to_group(UserPoolId=self.pool, Username=name, GroupName=GROUP)  # as provisioning does
-        if confirmed:
-            password = self.password()
-            self.idp.admin_set_user_password(UserPoolId=self.pool, Username=name, Password=password, Permanent=True)
+        self.seed.user(self.pool, name, [GROUP], password, confirmed)
         return password
 
     def secret(self, user: str, kind: str) -> str:
@@ -307,7 +290,7 @@ class World:
         password = self.password(weak=kind == "weak")
         value = password if kind == "plain" else json.dumps({"password": password})
         self.used.append(value)
-        self.sm.create_secret(Name=PREFIX + user, SecretString=value)
+        self.seed.secret(PREFIX + user, value)
         return password
 
     def sign_in(self, user: str, password: str) -> str:
@@ -325,8 +308,6 @@ class World:
             Session=answer["Session"], ChallengeResponses={"USERNAME": user, "NEW_PASSWORD": self.password()})
         return "challenge, then tokens" if "AuthenticationResult" in done else "challenge refused"
 
-
-# --------------------------------------------------------------------- cases --
 
 FOREVER = 10**6
 # case: user (created by an admin, CONFIRMED, or absent), its secret, input beyond
@@ -362,11 +343,7 @@ def rehearse_onboarding(r: stack.Rehearsal, machine: dict, world: World, front: 
             front.plan[user] = (plan[0], plan[1] * per_invocation)
         payload = {"username": user, "passwordSecretId": PREFIX + user, **extra}
         invoked, waits, started = len(launcher.invoked), len(launcher.waits), time.monotonic()
-        arn = r.sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name=case, input=json.dumps(payload))["executionArn"]
-        while (execution := r.sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-            time.sleep(0.05)
-        events = r.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-        histories.append(json.dumps([execution, events], default=str))
+        arn, execution, events = execute(r, machine, case, payload, histories, world.used, poll=0.05)
         failed = [e["taskFailedEventDetails"]["error"] for e in events if e["type"] == "TaskFailed"]
         entered = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
         print(f"{case}: {execution['status']} {execution.get('error', '')} via {' > '.join(entered)}"
@@ -389,7 +366,6 @@ def rehearse_onboarding(r: stack.Rehearsal, machine: dict, world: World, front: 
         labels = (arn, machine["name"])
         r.check(len(audit) == tries and all((a.get("correlation_id"), a.get("requested_by")) == labels for a in audit),
                 f"{case}: {tries} audit line(s), correlation_id and requested_by {labels}")
-        r.check(not any(s in histories[-1] for s in world.used), f"{case}: no password or secret value in the execution or its history")
         if outcome == "SUCCEEDED":
             expected = {"username": user, "userStatus": "CONFIRMED" if extra.get("permanent") else "FORCE_CHANGE_PASSWORD",
                         **({"signedOut": True} if extra.get("signOut") else {})}
@@ -411,9 +387,25 @@ def rehearse_onboarding(r: stack.Rehearsal, machine: dict, world: World, front: 
             r.check(world.sign_in(user, password) == "refused", f"{case}: no such user afterwards")
 
 
+def execute(r: stack.Rehearsal, machine: dict, name: str, payload: dict, histories: list[str], used: list[str],
+            poll: float) -> tuple[str, dict, list[dict]]:
+    """One execution to its end; its history is kept for scan-secrets and checked for `used` here."""
+    arn = r.sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name=name, input=json.dumps(payload))["executionArn"]
+    while (execution := r.sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        time.sleep(poll)
+    events = r.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    histories.append(json.dumps([execution, events], default=str))
+    r.check(not any(s in histories[-1] for s in used), f"{name}: no password or secret value in the execution or its history")
+    return arn, execution, events
+
+
+def function_log() -> str:
+    """What every function process wrote (one log each)."""
+    return "".join(log.read_text(errors="replace") for log in sorted(FUNCTION_LOG.parent.glob(FUNCTION_LOG.stem + "*.log")))
+
+
 def audit_lines() -> list[dict]:
-    lines = [line for log in sorted(FUNCTION_LOG.parent.glob(FUNCTION_LOG.stem + "*.log"))
-             for line in log.read_text(errors="replace").splitlines()]
+    lines = function_log().splitlines()
     return [json.loads(line[line.index("{"):]) for line in lines if '"event":"admin_set_user_password"' in line]
 
 
@@ -445,20 +437,14 @@ def rehearse_bulk(r: stack.Rehearsal, machine: dict, world: World, front: Front,
     r.s3.put_object(Bucket=bucket, Key=f"input/{run}.csv", Body=csv.encode())
 
     front.enforce_quotas(quota_scale)
-    front.calls.clear()
-    front.throttled.clear()
     launcher.scale = 1.0  # throttling is only absorbed if the backoff is real
     invoked, waits, started = len(launcher.invoked), len(launcher.waits), time.monotonic()
     cpu = cpu_seconds()
-    arn = r.sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name=f"bulk-{run}",
-                                input=json.dumps({"bucket": bucket, "key": f"input/{run}.csv"}))["executionArn"]
-    while (execution := r.sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-        time.sleep(0.2)
+    payload = {"bucket": bucket, "key": f"input/{run}.csv"}
+    arn, execution, _ = execute(r, machine, f"bulk-{run}", payload, histories, world.used, poll=0.2)
     wall = time.monotonic() - started
     cpu = [now - before for now, before in zip(cpu_seconds(), cpu)]
     front.buckets, launcher.scale = None, WAIT_SCALE
-    events = r.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-    histories.append(json.dumps([execution, events], default=str))
     total = users + bad
     rate = QUOTAS["UserUpdate"] * quota_scale / 2  # two UserUpdate calls per user set
     print(f"bulk: {execution['status']}: {total} rows in {wall:.1f} s = {users / wall:.1f} users/s; quota bound "
@@ -504,30 +490,20 @@ def rehearse_bulk(r: stack.Rehearsal, machine: dict, world: World, front: Front,
     r.check(not wrong, f"bulk: a sample of {len(sample)} signs in with their secret's password ({wrong[:5]})")
     r.check(all(world.sign_in(u, own) == "tokens" for u, (_, own) in refused.items() if own),
             "bulk: the established users still sign in with their own password")
-    r.check(not any(s in histories[-1] for s in world.used), "bulk: no password or secret value in the execution or its history")
     if quota_scale < 1:
         r.check(sum(front.throttled.values()) > 0, "bulk: the quota was reached, the throttles absorbed by retries")
 
 
 def cpu_seconds() -> tuple[float, float]:
     """CPU time of this process (moto, its interpreter, the front) and of the function processes."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    functions = 0.0
-    for process in PROCESSES:
-        try:
-            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            functions += (int(fields[11]) + int(fields[12])) / ticks
-        except OSError:
-            pass
-    return sum(os.times()[:2]), functions
+    return sum(os.times()[:2]), sum(cpu_ns(process.pid) or 0 for process in PROCESSES) / 1e9
 
 
 def bulk_runs(*context: object, users: int, quota_scale: float) -> None:
     """`make test`: one run with the bad rows; `make rehearse-bulk`: the large run, then the bad rows."""
-    if users <= 100:
-        rehearse_bulk(*context, users=users, bad=9, quota_scale=quota_scale)  # type: ignore[arg-type]
-    else:
-        rehearse_bulk(*context, users=users, bad=0, quota_scale=quota_scale)  # type: ignore[arg-type]
+    large = users > 100
+    rehearse_bulk(*context, users=users, bad=0 if large else 9, quota_scale=quota_scale)  # type: ignore[arg-type]
+    if large:
         rehearse_bulk(*context, users=30, bad=20, quota_scale=quota_scale)  # type: ignore[arg-type]
         function_side(*context[:5], users=300, workers=10)  # type: ignore[arg-type]
 
@@ -566,8 +542,6 @@ def function_side(r: stack.Rehearsal, machine: dict, world: World, front: Front,
                        "AdminRemoveUserFromGroup")
 
     front.enforce_quotas(1.0)
-    front.calls.clear()
-    front.throttled.clear()
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         list(pool.map(onboard, names))
@@ -583,11 +557,8 @@ def function_side(r: stack.Rehearsal, machine: dict, world: World, front: Front,
     r.check(wall <= 1.3 * users / rate, f"function side: within 1.3x of the quota bound ({wall:.1f} s)")
 
 
-PROCESSES: list[subprocess.Popen] = []  # the function's, for their CPU time
 CASES = {"OnboardingStateMachine": rehearse_onboarding, "BulkOnboardingStateMachine": rehearse_bulk}
 
-
-# ---------------------------------------------------------------------- main --
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -609,17 +580,16 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop what was started
 
     started = time.monotonic()
-    moto_port, function_port = stack._free_port(), stack._free_port()
+    moto_port, function_port = free_port(), free_port()
     os.environ["MOTO_PORT"] = str(moto_port)  # where the interpreter's other clients (S3, aws-sdk) go
     endpoint = f"http://127.0.0.1:{moto_port}"
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     server.start()
     front = Front(moto_port)
     threading.Thread(target=front.serve_forever, daemon=True).start()
-    processes = PROCESSES
     histories: list[str] = []
     r = stack.Rehearsal(args.template, endpoint)
-    world = World(r.session, endpoint)
+    world = World(endpoint)
     try:
         r.upload_artifact()
         print("stack: the SAM-translated template on moto's CloudFormation")
@@ -640,7 +610,7 @@ def main() -> int:
         r.check(set(machines) == set(CASES), f"cases for every state machine in the template ({sorted(machines)})")
         config = {"stepfunctions": {"execute_state_machine": True}}
         urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/config", json.dumps(config).encode(), method="POST"))
-        start_function(env, function_port, processes, args.instances)
+        start_function(env, function_port, args.instances)
         print(f"function: {BINARY} under cargo lambda watch, ready after {time.monotonic() - started:.1f} s")
         launcher = Launcher(f"http://127.0.0.1:{function_port}", f"http://127.0.0.1:{front.server_port}")
         launcher.install()
@@ -653,7 +623,7 @@ def main() -> int:
             CASES[logical](r, {**machine, **created}, world, front, launcher, alias,
                            int(env.get("COGNITO_MAX_ATTEMPTS", "3")), histories)
     finally:
-        for process in reversed(processes):
+        for process in reversed(PROCESSES):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)
@@ -661,8 +631,8 @@ def main() -> int:
         server.stop()
         (ARTIFACTS / "secrets" / "workflow-rehearsal.txt").write_text("\n".join(world.used) + "\n")
         (ARTIFACTS / "logs" / "workflow-rehearsal-histories.log").write_text("\n".join(histories) + "\n")
-    log = FUNCTION_LOG.read_text(errors="replace")
-    r.check(not any(s in log for s in world.used), "the function's log holds no password or secret value")
+    log = function_log()
+    r.check(not any(s in log for s in world.used), "the function's logs hold no password or secret value")
     print(f"rehearse_workflows: {len(r.failures)} failure(s) in {time.monotonic() - started:.1f} s")
     return 1 if r.failures else 0
 

@@ -5,7 +5,8 @@ use aws_sdk_cognitoidentityprovider::types::UserStatusType;
 use aws_sdk_cognitoidentityprovider::Client as CognitoClient;
 
 use super::sdk_errors::{
-    admin_get_user_error, admin_list_groups_for_user_error, admin_user_global_sign_out_error, describe_user_pool_error,
+    admin_get_user_error, admin_list_groups_for_user_error, admin_reset_user_password_error,
+    admin_user_global_sign_out_error, describe_user_pool_error,
 };
 use super::{Directory, SetAccepted, UserRecord, UserStatus};
 use crate::error::AppError;
@@ -61,6 +62,10 @@ impl Directory for CognitoDirectory {
                 require_lowercase: p.require_lowercase(),
                 require_numbers: p.require_numbers(),
                 require_symbols: p.require_symbols(),
+                temporary_password_validity_days: u32::try_from(p.temporary_password_validity_days())
+                    .ok()
+                    .filter(|days| *days > 0)
+                    .unwrap_or(default.temporary_password_validity_days),
             },
         })
     }
@@ -106,16 +111,19 @@ impl Directory for CognitoDirectory {
             Some(other) => UserStatus::Other(other.as_str().to_owned()),
             None => UserStatus::Other("UNKNOWN".into()),
         };
-        let sub = user
-            .user_attributes()
-            .iter()
-            .find(|a| a.name() == "sub")
-            .and_then(|a| a.value().map(str::to_owned));
+        let attribute = |name: &str| {
+            user.user_attributes()
+                .iter()
+                .find(|a| a.name() == name)
+                .and_then(|a| a.value())
+        };
+        let verified = |name: &str| attribute(name) == Some("true");
         Ok(UserRecord {
             username: user.username().to_owned(),
             status,
-            sub,
+            sub: attribute("sub").map(str::to_owned),
             enabled: user.enabled(),
+            verified_contact: verified("email_verified") || verified("phone_number_verified"),
         })
     }
 
@@ -141,6 +149,17 @@ impl Directory for CognitoDirectory {
             Ok(_) => Ok(SetAccepted::default()),
             Err(err) => set_outcome::after_failed_set(err),
         }
+    }
+
+    async fn reset_password(&self, pool_id: &str, username: &str) -> Result<(), AppError> {
+        self.client
+            .admin_reset_user_password()
+            .user_pool_id(pool_id)
+            .username(username)
+            .send()
+            .await
+            .map(drop)
+            .map_err(admin_reset_user_password_error)
     }
 
     async fn global_sign_out(&self, pool_id: &str, username: &str) -> Result<(), AppError> {

@@ -7,7 +7,7 @@ use aws_sdk_eventbridge::operation::put_events::PutEventsOutput;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
 use super::ChangeEvents;
-use crate::change_events::{PasswordSetEvent, DETAIL_TYPE, EVENT_SOURCE};
+use crate::change_events::{PasswordSetEvent, EVENT_SOURCE};
 
 /// Publishes to one EventBridge bus with `PutEvents`.
 #[derive(Debug, Clone)]
@@ -36,7 +36,7 @@ impl ChangeEvents for EventBridgeChangeEvents {
         let entry = PutEventsRequestEntry::builder()
             .event_bus_name(&self.bus_name)
             .source(EVENT_SOURCE)
-            .detail_type(DETAIL_TYPE)
+            .detail_type(event.change.detail_type())
             .detail(detail)
             .build();
         let output = self

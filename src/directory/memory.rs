@@ -33,6 +33,7 @@ pub struct MemoryUser {
     pub groups: Vec<String>,
     pub password: Option<String>,
     pub enabled: bool,
+    pub verified_contact: bool,
 }
 
 /// Builds the error an injected failure returns.
@@ -54,6 +55,7 @@ impl MemoryDirectory {
             groups: groups.iter().map(|g| g.to_string()).collect(),
             password: None,
             enabled: true,
+            verified_contact: true,
         };
         self.users.lock().unwrap().insert((pool.into(), username.into()), user);
         self
@@ -89,6 +91,14 @@ impl MemoryDirectory {
     pub fn disabled(self, pool: &str, username: &str) -> Self {
         if let Some(user) = self.users.lock().unwrap().get_mut(&(pool.into(), username.into())) {
             user.enabled = false;
+        }
+        self
+    }
+
+    /// Takes away a user's verified email and phone (nowhere to send a reset code).
+    pub fn unverified(self, pool: &str, username: &str) -> Self {
+        if let Some(user) = self.users.lock().unwrap().get_mut(&(pool.into(), username.into())) {
+            user.verified_contact = false;
         }
         self
     }
@@ -134,6 +144,7 @@ impl Directory for MemoryDirectory {
             status: u.status,
             sub: Some(u.sub),
             enabled: u.enabled,
+            verified_contact: u.verified_contact,
         })
     }
 
@@ -152,6 +163,23 @@ impl Directory for MemoryDirectory {
         user.password = Some(password.expose_to_cognito().to_owned());
         user.status = UserStatus::after_set(permanent);
         Ok(SetAccepted::default())
+    }
+
+    /// Refuses as Cognito does: only a confirmed user with a verified contact.
+    async fn reset_password(&self, pool_id: &str, username: &str) -> Result<(), AppError> {
+        let user = self.call("AdminResetUserPassword", pool_id, username).await?;
+        if user.status != UserStatus::Confirmed {
+            return Err(AppError::reset_not_allowed(None));
+        }
+        if !user.verified_contact {
+            return Err(AppError::NoVerifiedContact);
+        }
+        let mut users = self.users.lock().unwrap();
+        let user = users
+            .get_mut(&(pool_id.into(), username.into()))
+            .expect("checked above");
+        user.status = UserStatus::after_reset();
+        Ok(())
     }
 
     async fn global_sign_out(&self, pool_id: &str, username: &str) -> Result<(), AppError> {

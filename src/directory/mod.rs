@@ -18,11 +18,13 @@ mod sdk_errors;
 pub mod secrets_manager;
 
 /// Every IAM action the API entry point's code can call: the caller's and the target's
-/// look-ups, the set, the sign-out, the policy read, the change event. The template grants
+/// look-ups, the set, the reset (a code sent to the user), the sign-out, the policy read, the
+/// change event. The template grants
 /// exactly these to the API function (`tests/template_iam.rs` holds it to them).
 pub const IAM_ACTIONS_API: &[&str] = &[
     "cognito-idp:AdminGetUser",
     "cognito-idp:AdminListGroupsForUser",
+    "cognito-idp:AdminResetUserPassword",
     "cognito-idp:AdminSetUserPassword",
     "cognito-idp:AdminUserGlobalSignOut",
     "cognito-idp:DescribeUserPool",
@@ -64,6 +66,11 @@ impl UserStatus {
         }
     }
 
+    /// The status Cognito gives a user after `AdminResetUserPassword`.
+    pub fn after_reset() -> Self {
+        Self::Other("RESET_REQUIRED".to_owned())
+    }
+
     /// The status Cognito gives a user after `AdminSetUserPassword`.
     pub fn after_set(permanent: bool) -> Self {
         if permanent {
@@ -83,6 +90,9 @@ pub struct UserRecord {
     pub sub: Option<String>,
     /// `false` once an administrator disabled the user: a disabled admin's token is refused.
     pub enabled: bool,
+    /// Whether `email_verified` or `phone_number_verified` is `true`: somewhere Cognito can
+    /// send a reset code.
+    pub verified_contact: bool,
 }
 
 /// The user-pool operations. Errors are already `AppError`s with the table's codes.
@@ -104,6 +114,10 @@ pub trait Directory {
         password: &Password,
         permanent: bool,
     ) -> impl Future<Output = Result<SetAccepted, AppError>> + Send;
+
+    /// `AdminResetUserPassword`: Cognito sends the user a code and sets them to
+    /// `RESET_REQUIRED`.
+    fn reset_password(&self, pool_id: &str, username: &str) -> impl Future<Output = Result<(), AppError>> + Send;
 
     /// Revokes the user's refresh tokens.
     fn global_sign_out(&self, pool_id: &str, username: &str) -> impl Future<Output = Result<(), AppError>> + Send;

@@ -7,6 +7,7 @@
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserError;
 use aws_sdk_cognitoidentityprovider::operation::admin_list_groups_for_user::AdminListGroupsForUserError;
+use aws_sdk_cognitoidentityprovider::operation::admin_reset_user_password::AdminResetUserPasswordError;
 use aws_sdk_cognitoidentityprovider::operation::admin_set_user_password::AdminSetUserPasswordError;
 use aws_sdk_cognitoidentityprovider::operation::admin_user_global_sign_out::AdminUserGlobalSignOutError;
 use aws_sdk_cognitoidentityprovider::operation::describe_user_pool::DescribeUserPoolError;
@@ -172,6 +173,57 @@ pub(crate) fn admin_list_groups_for_user_error(err: SdkError<AdminListGroupsForU
         E::Unhandled(_) => unmodelled_service_error(e.code(), status, detail),
         _ => undecided(e.code(), status, detail),
     })
+}
+
+/// What the reset's refusals mean. The handler has already refused a target without a verified
+/// contact or in a status other than `CONFIRMED`; Cognito's own answers to the same (the user
+/// changed in between) are told apart by its message, which is all that distinguishes them
+/// from the configuration errors sharing their variants.
+pub(crate) fn admin_reset_user_password_error(err: SdkError<AdminResetUserPasswordError, HttpResponse>) -> AppError {
+    use AdminResetUserPasswordError as E;
+    map_sdk_error("AdminResetUserPassword", err, |e, status, detail| match e {
+        E::InternalErrorException(_) => fault(detail),
+        // The pool's SES or SNS set-up (role, trust, sandbox): only the operator can fix it.
+        E::InvalidEmailRoleAccessPolicyException(_) => configuration(detail),
+        E::InvalidSmsRoleAccessPolicyException(_) => configuration(detail),
+        E::InvalidSmsRoleTrustRelationshipException(_) => configuration(detail),
+        // The pool's custom-message trigger answered what Cognito cannot use, or failed.
+        E::InvalidLambdaResponseException(_) => configuration(detail),
+        E::UnexpectedLambdaException(_) => fault(detail),
+        // The pool's trigger refused this reset on purpose.
+        E::UserLambdaValidationException(e) => AppError::Forbidden(format!(
+            "the user pool's trigger refused the reset: {}",
+            caller_message(e.message(), "no reason given")
+        )),
+        E::InvalidParameterException(e) if says_no_verified_contact(e.message()) => AppError::NoVerifiedContact,
+        E::InvalidParameterException(e) => AppError::InvalidParameter(caller_message(e.message(), "invalid parameter")),
+        // Cognito's limit on codes sent to one user: a later retry may pass.
+        E::LimitExceededException(_) => AppError::TooManyRequests,
+        E::NotAuthorizedException(e) if says_invalid_state(e.message()) => AppError::reset_not_allowed(None),
+        E::NotAuthorizedException(_) => configuration(detail),
+        E::OperationNotEnabledException(_) => configuration(detail),
+        E::ResourceNotFoundException(_) => configuration(detail),
+        E::TooManyRequestsException(_) => AppError::TooManyRequests,
+        E::UserNotFoundException(_) => AppError::UserNotFound,
+        // Not in the operation's model, yet what Cognito answers when SES or SNS refused the code.
+        #[allow(deprecated)]
+        E::Unhandled(_) if e.code() == Some("CodeDeliveryFailureException") => AppError::CodeDeliveryFailed { detail },
+        // A code outside this operation's model (IAM AccessDenied, signing, front-door throttling).
+        #[allow(deprecated)]
+        E::Unhandled(_) => unmodelled_service_error(e.code(), status, detail),
+        _ => undecided(e.code(), status, detail),
+    })
+}
+
+/// Cognito's `InvalidParameterException` message for a user with no verified email or phone.
+fn says_no_verified_contact(message: Option<&str>) -> bool {
+    message.is_some_and(|m| m.contains("verified email or phone"))
+}
+
+/// Cognito's `NotAuthorizedException` message for a status that cannot be reset (or a
+/// disabled user).
+fn says_invalid_state(message: Option<&str>) -> bool {
+    message.is_some_and(|m| m.contains("current state") || m.contains("User is disabled"))
 }
 
 pub(crate) fn admin_user_global_sign_out_error(err: SdkError<AdminUserGlobalSignOutError, HttpResponse>) -> AppError {

@@ -75,6 +75,10 @@ pub struct Envelope<'a> {
     pub api_shaped: bool,
     pub version: Option<Cow<'a, str>>,
     pub http_method: Option<Cow<'a, str>>,
+    /// REST: the resource the route matched (`/users/{username}/password`).
+    pub resource: Option<Cow<'a, str>>,
+    /// HTTP API: the route that matched (`PUT /users/{username}/password`).
+    pub route_key: Option<Cow<'a, str>>,
     pub authorization: Authorization,
     pub path_username: Option<Cow<'a, str>>,
     pub request_context: Option<RequestContext<'a>>,
@@ -229,6 +233,8 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
             match known {
                 "version" => envelope.version = map.next_value()?,
                 "httpMethod" => envelope.http_method = map.next_value()?,
+                "resource" => envelope.resource = map.next_value()?,
+                "routeKey" => envelope.route_key = map.next_value()?,
                 "headers" => map.next_value_seed(HeadersSeed {
                     authorization: &mut envelope.authorization,
                     multi: false,
@@ -245,7 +251,6 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
                 "requestContext" => envelope.request_context = map.next_value()?,
                 "body" => envelope.body = map.next_value()?,
                 "isBase64Encoded" => envelope.is_base64_encoded = map.next_value::<Option<bool>>()?.unwrap_or(false),
-                // routeKey: only a marker.
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -258,6 +263,7 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
 const KNOWN_KEYS: &[&str] = &[
     "version",
     "httpMethod",
+    "resource",
     "routeKey",
     "headers",
     "multiValueHeaders",

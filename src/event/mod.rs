@@ -73,6 +73,7 @@ pub struct ApiContext {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RequestInput {
     Api {
+        route: Route,
         path_username: Option<String>,
         body: Map<String, Value>,
     },
@@ -82,6 +83,35 @@ pub enum RequestInput {
 /// An event taken apart. `api` is set whenever the event had a readable API Gateway context,
 /// even if its body is bad, so the token is still verified and the audit line can name the
 /// caller.
+/// The API routes the function serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `PUT /users/{username}/password`: set a password.
+    SetPassword,
+    /// `POST /users/{username}/password-reset`: Cognito sends the user a reset code.
+    ResetPassword,
+}
+
+impl Route {
+    const SET_PATH: &'static str = "/users/{username}/password";
+    const RESET_PATH: &'static str = "/users/{username}/password-reset";
+
+    /// The route for a matched resource path and method, or what API Gateway would answer
+    /// (404, 405) had it not matched. An event naming no path (API Gateway always names
+    /// one) is the set's.
+    fn resolve(path: Option<&str>, method: Option<&str>) -> Result<Self, AppError> {
+        let (route, path, allowed) = match path {
+            None | Some(Self::SET_PATH) => (Self::SetPassword, Self::SET_PATH, "PUT"),
+            Some(Self::RESET_PATH) => (Self::ResetPassword, Self::RESET_PATH, "POST"),
+            Some(_) => return Err(AppError::RouteNotFound),
+        };
+        match method {
+            Some(method) if method == allowed => Ok(route),
+            _ => Err(AppError::MethodNotAllowed { path, allowed }),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct ParsedEvent {
     pub shape: EntryShape,
@@ -198,17 +228,28 @@ fn parse_api(envelope: Envelope<'_>) -> ParsedEvent {
         claims: raw_claims.map(|c| AuthorizerClaims::parse(c, format)),
     };
     let path_username = envelope.path_username.map(|u| u.into_owned());
-    let input = if method.as_deref() != Some("PUT") {
-        Err(AppError::invalid(
-            "event",
-            "only PUT /users/{username}/password is served",
-        ))
-    } else {
-        decode_body(envelope.body.as_deref(), envelope.is_base64_encoded).map(|body| RequestInput::Api {
+    // REST names the matched resource; an HTTP API its route key, `METHOD path` (`$default`
+    // has no path, and no route of ours).
+    let path = match shape {
+        EntryShape::HttpApi => envelope
+            .route_key
+            .as_deref()
+            .map(|key| key.split_once(' ').map_or(key, |(_, path)| path)),
+        _ => envelope.resource.as_deref(),
+    };
+    let input = Route::resolve(path, method.as_deref()).and_then(|route| {
+        let body = envelope.body.as_deref();
+        let body = match route {
+            // The reset's body is optional.
+            Route::ResetPassword if body.is_none_or(str::is_empty) => Ok(Map::new()),
+            _ => decode_body(body, envelope.is_base64_encoded),
+        };
+        body.map(|body| RequestInput::Api {
+            route,
             path_username: path_username.clone(),
             body,
         })
-    };
+    });
     ParsedEvent {
         shape,
         api: Some(api),
@@ -325,7 +366,12 @@ mod tests {
         assert_eq!(claims.cognito_username.as_deref(), Some("alice"));
         assert_eq!(claims.groups, Ok(vec!["admins".to_owned(), "editors".to_owned()]));
         assert_eq!(parsed.target_hint.as_deref(), Some("bob"));
-        let Ok(RequestInput::Api { path_username, body }) = parsed.input else {
+        let Ok(RequestInput::Api {
+            route: Route::SetPassword,
+            path_username,
+            body,
+        }) = parsed.input
+        else {
             panic!("input")
         };
         assert_eq!(path_username.as_deref(), Some("bob"));
@@ -467,11 +513,46 @@ mod tests {
     }
 
     #[test]
-    fn other_methods_are_refused() {
-        let mut event = rest_event(json!("admins"), json!("{}"));
-        event["httpMethod"] = json!("DELETE");
-        let message = parse_event(API, &event.to_string()).input.unwrap_err().to_string();
-        assert!(message.contains("only PUT"), "{message}");
+    fn routes_are_told_apart_and_others_answered_as_api_gateway_would() {
+        let route = |resource: &str, method: &str, body: Value| {
+            let mut rest = rest_event(json!("admins"), body.clone());
+            rest["resource"] = json!(resource);
+            rest["httpMethod"] = json!(method);
+            let body = body.as_str().unwrap_or_default().to_owned();
+            let mut http = http_event("[admins]", &body, false);
+            http["routeKey"] = json!(format!("{method} {resource}"));
+            http["requestContext"]["http"]["method"] = json!(method);
+            let rest = parse_event(API, &rest.to_string()).input;
+            let http = parse_event(API, &http.to_string()).input;
+            let answer = |input: Result<RequestInput, AppError>| match input {
+                Ok(RequestInput::Api { route, .. }) => Ok(route),
+                Ok(other) => panic!("{other:?}"),
+                Err(err) => Err((err.code(), err.status())),
+            };
+            let (rest, http) = (answer(rest), answer(http));
+            assert_eq!(rest, http, "{method} {resource}");
+            rest
+        };
+        let set = "/users/{username}/password";
+        let reset = "/users/{username}/password-reset";
+        assert_eq!(route(set, "PUT", json!("{}")), Ok(Route::SetPassword));
+        assert_eq!(route(reset, "POST", json!("{}")), Ok(Route::ResetPassword));
+        assert_eq!(route(reset, "POST", json!(null)), Ok(Route::ResetPassword), "no body");
+        assert_eq!(
+            route(reset, "POST", json!("")),
+            Ok(Route::ResetPassword),
+            "an empty body"
+        );
+        for (path, method) in [(set, "POST"), (set, "DELETE"), (reset, "PUT"), (reset, "GET")] {
+            assert_eq!(
+                route(path, method, json!("{}")),
+                Err(("MethodNotAllowed", 405)),
+                "{method} {path}"
+            );
+        }
+        for path in ["/users/{username}", "/users/{username}/password/reset", "$default"] {
+            assert_eq!(route(path, "PUT", json!("{}")), Err(("NotFound", 404)), "{path}");
+        }
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::audit::AuditRecord;
 use crate::config::Config;
 use crate::error::AppError;
-use crate::event::{self, ApiContext, EntryShape, ParsedEvent, RequestInput};
-use crate::request::{self, FunctionHome, PasswordSource, SetPassword};
+use crate::event::{self, ApiContext, EntryShape, ParsedEvent, RequestInput, Route};
+use crate::request::{self, Command, FunctionHome, PasswordSource};
 
 /// Time kept back from the Lambda deadline to write the audit line and the answer.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
@@ -47,7 +47,7 @@ pub struct Prepared {
     /// The API Gateway context, whose token still has to be verified.
     pub api: Option<ApiContext>,
     /// The validated command, or why the request is bad.
-    pub command: Result<SetPassword, AppError>,
+    pub command: Result<Command, AppError>,
     /// What the event and the request say, for the audit line and the change event.
     pub(crate) record: AuditRecord,
 }
@@ -68,22 +68,47 @@ pub fn prepare(config: &Config, raw_event: &str, invocation: &Invocation) -> Pre
     let parsed = event::parse_event(config.entry_points, raw_event);
     let mut record = asked(config, &parsed, &invocation.request_id);
     let ParsedEvent { shape, api, input, .. } = parsed;
+    record.action = match &input {
+        Ok(RequestInput::Api {
+            route: Route::ResetPassword,
+            ..
+        }) => Some("reset_code"),
+        Ok(_) => Some("set"),
+        Err(_) => None,
+    };
     let command = input.and_then(|input| match input {
-        RequestInput::Api { path_username, body } => request::parse_api_body(config, path_username.as_deref(), &body),
+        RequestInput::Api {
+            route: Route::SetPassword,
+            path_username,
+            body,
+        } => request::parse_api_body(config, path_username.as_deref(), &body).map(Command::Set),
+        RequestInput::Api {
+            route: Route::ResetPassword,
+            path_username,
+            body,
+        } => request::parse_reset_body(config, path_username.as_deref(), &body).map(Command::Reset),
         RequestInput::Direct(payload) => {
             let iam = request::iam_labels(&payload);
             record.requested_by = iam.requested_by.map(|s| event::audit_label(&s));
             record.correlation_id = iam.correlation_id.map(|s| event::audit_label(&s));
             let home = FunctionHome::from_function_arn(&invocation.function_arn);
-            request::parse_direct(config, &payload, home.as_ref()).map(|(command, _)| command)
+            request::parse_direct(config, &payload, home.as_ref()).map(|(command, _)| Command::Set(command))
         }
     });
-    if let Ok(command) = &command {
-        record.target_username = Some(command.username.as_str().to_owned());
-        record.permanent = Some(command.permanent);
-        record.sign_out = Some(command.sign_out);
-        record.change_reason = command.reason.as_ref().map(|r| r.as_str().to_owned());
-        record.generated = matches!(command.password, PasswordSource::Generate).then_some(true);
+    match &command {
+        Ok(Command::Set(command)) => {
+            record.target_username = Some(command.username.as_str().to_owned());
+            record.permanent = Some(command.permanent);
+            record.sign_out = Some(command.sign_out);
+            record.change_reason = command.reason.as_ref().map(|r| r.as_str().to_owned());
+            record.generated = matches!(command.password, PasswordSource::Generate).then_some(true);
+        }
+        Ok(Command::Reset(reset)) => {
+            record.target_username = Some(reset.username.as_str().to_owned());
+            record.sign_out = Some(reset.sign_out);
+            record.change_reason = reset.reason.as_ref().map(|r| r.as_str().to_owned());
+        }
+        Err(_) => {}
     }
     Prepared {
         shape,

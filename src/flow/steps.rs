@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::App;
 use super::Progress;
 use crate::audit::{AuditRecord, PasswordSet};
-use crate::change_events::{self, Initiator, PasswordSetEvent, RequestIds};
+use crate::change_events::{self, Change, Initiator, PasswordSetEvent, RequestIds};
 use crate::directory::{ChangeEvents, Directory, SecretStore, SetAccepted, StoredSecret};
 use crate::error::{AppError, UpstreamKind};
 use crate::event::ApiContext;
@@ -166,6 +166,10 @@ where
     ) -> Option<Result<(), String>> {
         let events = self.events.as_ref()?;
         let event = PasswordSetEvent {
+            change: match asked.action {
+                Some("reset_code") => Change::ResetRequested,
+                _ => Change::Set,
+            },
             username: target.to_owned(),
             user_pool_id: self.config.user_pool_id.clone(),
             permanent: asked.permanent.unwrap_or(false),

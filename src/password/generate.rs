@@ -180,6 +180,7 @@ mod tests {
             require_lowercase: lower,
             require_numbers: numbers,
             require_symbols: symbols,
+            temporary_password_validity_days: 7,
         }
     }
 

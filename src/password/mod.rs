@@ -21,6 +21,7 @@ const NO_POLICY_RULES: PasswordPolicy = PasswordPolicy {
     require_lowercase: false,
     require_numbers: false,
     require_symbols: false,
+    temporary_password_validity_days: 7,
 };
 
 /// The policy a password is generated for when the pool's could not be read: longer than

@@ -8,6 +8,8 @@
 //! counts as one when it is neither the first nor the last character (Cognito refuses a
 //! leading or trailing space outright).
 
+use std::time::{Duration, SystemTime};
+
 use secrecy::zeroize::Zeroizing;
 use serde::Serialize;
 
@@ -29,6 +31,9 @@ pub struct PasswordPolicy {
     pub require_lowercase: bool,
     pub require_numbers: bool,
     pub require_symbols: bool,
+    /// Days a temporary password stays usable (`TemporaryPasswordValidityDays`): what a
+    /// temporary set tells the admin about its expiry, never a rule for the password.
+    pub temporary_password_validity_days: u32,
 }
 
 impl PasswordPolicy {
@@ -39,7 +44,18 @@ impl PasswordPolicy {
         require_lowercase: true,
         require_numbers: true,
         require_symbols: true,
+        temporary_password_validity_days: 7,
     };
+
+    /// When a temporary password set at `now` stops working, as RFC 3339 UTC to the second.
+    pub fn temporary_password_expires_at(&self, now: SystemTime) -> String {
+        let validity = Duration::from_secs(u64::from(self.temporary_password_validity_days) * 86_400);
+        let expires = aws_smithy_types::DateTime::from(now + validity);
+        let whole_seconds = aws_smithy_types::DateTime::from_secs(expires.secs());
+        whole_seconds
+            .fmt(aws_smithy_types::date_time::Format::DateTime)
+            .unwrap_or_default()
+    }
 
     /// Every rule `password` breaks, in the order of [`Violation::ALL`]. `username` is the
     /// target's (matched case-insensitively when it has at least
@@ -183,12 +199,27 @@ mod tests {
     use super::*;
     use Violation::*;
 
+    #[test]
+    fn a_temporary_password_expires_after_the_pools_validity_days() {
+        let now = std::time::UNIX_EPOCH + Duration::from_millis(1_796_560_802_789); // 2026-12-06T12:40:02.789Z
+        assert_eq!(
+            PasswordPolicy::COGNITO_DEFAULT.temporary_password_expires_at(now),
+            "2026-12-13T12:40:02Z"
+        );
+        let three = PasswordPolicy {
+            temporary_password_validity_days: 3,
+            ..PasswordPolicy::COGNITO_DEFAULT
+        };
+        assert_eq!(three.temporary_password_expires_at(now), "2026-12-09T12:40:02Z");
+    }
+
     const STRICT: PasswordPolicy = PasswordPolicy {
         minimum_length: 14,
         require_uppercase: true,
         require_lowercase: true,
         require_numbers: true,
         require_symbols: true,
+        temporary_password_validity_days: 7,
     };
     const LENIENT: PasswordPolicy = PasswordPolicy {
         minimum_length: 8,
@@ -196,6 +227,7 @@ mod tests {
         require_lowercase: false,
         require_numbers: false,
         require_symbols: false,
+        temporary_password_validity_days: 7,
     };
 
     fn check(policy: &PasswordPolicy, password: &str, username: &str) -> Vec<Violation> {
@@ -332,6 +364,7 @@ mod tests {
             require_lowercase: true,
             require_numbers: true,
             require_symbols: false,
+            temporary_password_validity_days: 7,
         };
         assert_eq!(
             policy.violations("ÉÀÖ", "", None),

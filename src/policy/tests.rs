@@ -24,6 +24,7 @@ fn user(status: UserStatus, sub: &str) -> UserRecord {
         status,
         sub: Some(sub.into()),
         enabled: true,
+        verified_contact: true,
     }
 }
 

@@ -82,6 +82,7 @@ async fn every_broken_rule_is_listed_before_cognito_is_asked() {
             require_lowercase: false,
             require_numbers: false,
             require_symbols: false,
+            ..PasswordPolicy::COGNITO_DEFAULT
         })
     };
     let run = run_with(config(&[]), lenient(), &with_body(json!({"password": "PASSWORD1234"}))).await;

@@ -16,10 +16,12 @@ use crate::{App, Config, Invocation};
 
 mod features;
 mod hostile;
+mod reset;
 mod trust;
 
 /// The twin's users: alice and carol (admins), bob (staff, CONFIRMED), newbie (staff,
-/// FORCE_CHANGE_PASSWORD), rooty (root), a federated user. Alice's `sub` is the sample
+/// FORCE_CHANGE_PASSWORD), rooty (root), erin (staff, CONFIRMED, a verified contact: the
+/// sample reset's target), a federated user. Alice's `sub` is the sample
 /// events' (`0d9c1f5e-alice`).
 fn pool() -> MemoryDirectory {
     MemoryDirectory::default()
@@ -29,6 +31,7 @@ fn pool() -> MemoryDirectory {
         .with_user(POOL, "newbie", UserStatus::ForceChangePassword, &["staff"])
         .with_user(POOL, "carol", UserStatus::Confirmed, &["admins"])
         .with_user(POOL, "rooty", UserStatus::Confirmed, &["root"])
+        .with_user(POOL, "erin", UserStatus::Confirmed, &["staff"])
         .with_user(POOL, "fed_user", UserStatus::ExternalProvider, &[])
 }
 
@@ -133,6 +136,9 @@ impl crate::Directory for SharedDirectory {
     ) -> Result<crate::directory::SetAccepted, AppError> {
         self.0.set_password(pool_id, username, password, permanent).await
     }
+    async fn reset_password(&self, pool_id: &str, username: &str) -> Result<(), AppError> {
+        self.0.reset_password(pool_id, username).await
+    }
     async fn global_sign_out(&self, pool_id: &str, username: &str) -> Result<(), AppError> {
         self.0.global_sign_out(pool_id, username).await
     }
@@ -170,6 +176,22 @@ fn api_status_and_body(run: &Run) -> (u64, Value) {
     (response["statusCode"].as_u64().unwrap(), body)
 }
 
+/// Takes `temporaryPasswordExpiresAt` out of `body`, checking it is `days` from now.
+fn take_expiry(body: &mut Value, days: u64) {
+    use aws_smithy_types::date_time::{DateTime, Format};
+    let at = body
+        .as_object_mut()
+        .and_then(|b| b.remove("temporaryPasswordExpiresAt"))
+        .expect("a temporary set says when the password expires");
+    let at = DateTime::from_str(at.as_str().unwrap(), Format::DateTime).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let ahead = u64::try_from(at.secs()).unwrap().abs_diff(now + days * 86_400);
+    assert!(ahead <= 5, "{at} is not {days} days from now");
+}
+
 fn set_calls(run: &Run) -> usize {
     run.calls
         .iter()
@@ -192,7 +214,8 @@ fn assert_no_password_in(run: &Run, password: &str) {
 #[tokio::test]
 async fn rest_admin_sets_a_temporary_password_after_one_concurrent_round() {
     let run = run(&sample("rest-set-temporary")).await;
-    let (status, body) = api_status_and_body(&run);
+    let (status, mut body) = api_status_and_body(&run);
+    take_expiry(&mut body, 7);
     assert_eq!(
         (status, body),
         (200, json!({"username": "bob", "userStatus": "FORCE_CHANGE_PASSWORD"}))
@@ -285,8 +308,14 @@ async fn bad_requests_from_a_verified_admin_make_no_cognito_call() {
         ),
         (
             sample_with("rest-set-temporary", |e| e["httpMethod"] = json!("DELETE")),
-            400,
-            "InvalidRequest",
+            405,
+            "MethodNotAllowed",
+            "invalid",
+        ),
+        (
+            sample_with("rest-set-temporary", |e| e["resource"] = json!("/users/{username}")),
+            404,
+            "NotFound",
             "invalid",
         ),
     ];
@@ -310,9 +339,11 @@ async fn bad_requests_from_a_verified_admin_make_no_cognito_call() {
 #[tokio::test]
 async fn workflow_onboards_a_new_user_from_a_secret() {
     let run = run(&sample("direct-secret-reference")).await;
+    let mut response = run.response.as_ref().unwrap().clone();
+    take_expiry(&mut response, 7);
     assert_eq!(
-        run.response.as_ref().unwrap(),
-        &json!({"username": "newbie", "userStatus": "FORCE_CHANGE_PASSWORD", "signedOut": true})
+        response,
+        json!({"username": "newbie", "userStatus": "FORCE_CHANGE_PASSWORD", "signedOut": true})
     );
     assert_eq!(
         run.calls,

@@ -23,7 +23,7 @@ use admin_set_password::{App, CognitoDirectory, Config, Output, SecretsManagerSt
 use aws_config::Region;
 use aws_sdk_cognitoidentityprovider::config::Credentials;
 use aws_sdk_cognitoidentityprovider::types::{
-    AuthFlowType, ExplicitAuthFlowsType, MessageActionType, PasswordPolicyType, UserPoolPolicyType,
+    AttributeType, AuthFlowType, ExplicitAuthFlowsType, MessageActionType, PasswordPolicyType, UserPoolPolicyType,
 };
 use aws_sdk_cognitoidentityprovider::Client as Cognito;
 use serde_json::Value;
@@ -140,7 +140,7 @@ pub enum SignIn {
 impl Pool {
     /// A new pool with a strict password policy, an app client for admin sign-in, the groups
     /// `admins`, `helpdesk`, `root`, `staff`, and users `alice` (admins), `bob` (staff),
-    /// `carol` (admins), `rooty` (root).
+    /// `carol` (admins), `rooty` (root), `erin` (staff, with a verified email: a reset target).
     pub async fn seeded() -> Self {
         let strict = PasswordPolicyType::builder()
             .minimum_length(10)
@@ -203,8 +203,24 @@ impl Pool {
         ] {
             pool.add_user(user, groups).await;
         }
+        pool.add_user("erin", &["staff"]).await;
+        pool.verify_email("erin").await;
         pool.add_new_user("newbie", &["staff"]).await;
         pool
+    }
+
+    /// Gives the user a verified email: somewhere Cognito can send a reset code.
+    pub async fn verify_email(&self, username: &str) {
+        let attribute = |name: &str, value: &str| AttributeType::builder().name(name).value(value).build().unwrap();
+        self.cognito
+            .admin_update_user_attributes()
+            .user_pool_id(&self.id)
+            .username(username)
+            .user_attributes(attribute("email", &format!("{username}@example.com")))
+            .user_attributes(attribute("email_verified", "true"))
+            .send()
+            .await
+            .expect("verify email");
     }
 
     /// A user as an onboarding workflow finds them: created, status FORCE_CHANGE_PASSWORD.
@@ -602,7 +618,8 @@ impl Harness {
                 let n = audit_lines.len();
                 let file = artifacts_dir("responses").join(format!("{}-{n}.json", self.name));
                 let headers = response["headers"].clone();
-                let record = serde_json::json!({"status": status, "headers": headers, "body": body});
+                let action = invocation.audit["action"].clone();
+                let record = serde_json::json!({"status": status, "headers": headers, "body": body, "action": action});
                 std::fs::write(file, record.to_string()).unwrap();
             }
         }

@@ -32,7 +32,12 @@ const DOCS: &str = include_str!("../../../docs/errors.md");
 const MESSAGE: &str = "injected\r\nmessage";
 
 /// Each operation the adapters call: its SDK crate, and its module there.
-const OPERATIONS: [(&str, &str, &str); 6] = [
+const OPERATIONS: [(&str, &str, &str); 7] = [
+    (
+        "AdminResetUserPassword",
+        "aws-sdk-cognitoidentityprovider",
+        "admin_reset_user_password",
+    ),
     (
         "AdminSetUserPassword",
         "aws-sdk-cognitoidentityprovider",
@@ -77,15 +82,20 @@ fn documented() -> Vec<[&'static str; 4]> {
 
 /// An SDK configuration whose every call is answered, once, with the AWS JSON error `error_type`.
 fn refusing(error_type: &str) -> SdkConfig {
+    refusing_with(error_type, MESSAGE)
+}
+
+/// The same, with Cognito's own `message`.
+fn refusing_with(error_type: &str, message: &str) -> SdkConfig {
     #[derive(Debug)]
-    struct Refusal(String);
+    struct Refusal(String, String);
     impl HttpConnector for Refusal {
         fn call(&self, _: HttpRequest) -> HttpConnectorFuture {
-            let body = serde_json::json!({"__type": self.0, "message": MESSAGE}).to_string();
+            let body = serde_json::json!({"__type": self.0, "message": self.1}).to_string();
             HttpConnectorFuture::ready(Ok(HttpResponse::new(400.try_into().unwrap(), SdkBody::from(body))))
         }
     }
-    let connector = SharedHttpConnector::new(Refusal(error_type.to_owned()));
+    let connector = SharedHttpConnector::new(Refusal(error_type.to_owned(), message.to_owned()));
     let credentials = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -127,6 +137,10 @@ async fn every_documented_variant_maps_as_documented() {
                     .username(user)
                     .password("x");
                 mapped(variant, call.send().await.unwrap_err(), admin_set_user_password_error)
+            }
+            "AdminResetUserPassword" => {
+                let call = cognito.admin_reset_user_password().user_pool_id(pool).username(user);
+                mapped(variant, call.send().await.unwrap_err(), admin_reset_user_password_error)
             }
             "AdminGetUser" => {
                 let call = cognito.admin_get_user().user_pool_id(pool).username(user);
@@ -264,6 +278,40 @@ fn unmodelled_codes_map_as_documented() {
                 "{code:?} with HTTP {status}"
             );
         }
+    }
+}
+
+/// Cognito's answers about the target to a reset, told apart from the configuration errors
+/// that share their variants by Cognito's message; and the delivery failure its model omits.
+#[tokio::test]
+async fn a_resets_refusals_about_the_user_are_told_apart_by_cognitos_message() {
+    let cases = [
+        (
+            "InvalidParameterException",
+            "Cannot reset password for the user as there is no registered/verified email or phone_number",
+            ("NoVerifiedContact", 409),
+        ),
+        (
+            "NotAuthorizedException",
+            "User password cannot be reset in the current state.",
+            ("InvalidUserState", 409),
+        ),
+        ("NotAuthorizedException", "User is disabled", ("InvalidUserState", 409)),
+        ("NotAuthorizedException", "Access denied", ("ConfigurationError", 500)),
+        (
+            "CodeDeliveryFailureException",
+            "Unable to deliver the code",
+            ("CodeDeliveryFailed", 502),
+        ),
+    ];
+    for (error_type, message, expected) in cases {
+        let cognito = aws_sdk_cognitoidentityprovider::Client::new(&refusing_with(error_type, message));
+        let call = cognito
+            .admin_reset_user_password()
+            .user_pool_id("us-east-1_Example")
+            .username("bob");
+        let err = admin_reset_user_password_error(call.send().await.unwrap_err());
+        assert_eq!((err.code(), err.status()), expected, "{error_type}: {message}");
     }
 }
 
