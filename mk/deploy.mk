@@ -22,7 +22,7 @@ DEPLOY_ENV := SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true \
 	PATH="$(abspath $(VENV))/bin:$$PATH"
 
 .PHONY: template-check cfn-lint sam-validate checkov-venv checkov openapi-requests-check openapi-check \
-	template-iam-test template-tests stack-rehearsal workflow-rehearsal rehearse-bulk sam-build-check qemu-deps bootstrap-rehearsal
+	template-iam-test template-tests stack-rehearsal workflow-rehearsal rehearse-bulk sam-build sam-build-check qemu-deps bootstrap-rehearsal
 
 template-check: cfn-lint sam-validate checkov openapi-requests-check template-tests stack-rehearsal
 
@@ -97,16 +97,21 @@ qemu-deps:
 	@$(QEMU_READY)
 
 # cargo-lambda cross-compiles with the zig from the venv; the aarch64 standard library
-# comes from rustup (a no-op once installed).
-sam-build-check: venv
+# comes from rustup (a no-op once installed). Its own target directory, so it never waits
+# for (or blocks) the debug build's lock when make test runs both at once.
+sam-build: venv
 ifeq ($(SKIP_SAM_BUILD),1)
-	@echo "sam-build-check: SKIPPED (SKIP_SAM_BUILD=1); the arm64 bootstrap was not built, checked or run"
+	@echo "sam-build: SKIPPED (SKIP_SAM_BUILD=1); the arm64 bootstrap was not built, checked or run"
 else
 	@rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \
 		|| rustup target add aarch64-unknown-linux-gnu
-	$(DEPLOY_ENV) $(VENV)/bin/sam build --beta-features --template-file template.yaml \
-		--build-dir $(SAM_BUILD_DIR)
+	CARGO_TARGET_DIR=$(abspath target/sam) $(DEPLOY_ENV) $(VENV)/bin/sam build --beta-features \
+		--template-file template.yaml --build-dir $(SAM_BUILD_DIR)
 	$(VENV)/bin/python tools/check_bootstrap.py --build-dir $(SAM_BUILD_DIR)
+endif
+
+sam-build-check: sam-build
+ifneq ($(SKIP_SAM_BUILD),1)
 	$(MAKE) --no-print-directory bootstrap-rehearsal
 endif
 
