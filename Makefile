@@ -29,7 +29,7 @@ test-checks:
 		openapi-check template-check
 
 test-release-build:
-	$(MAKE) --no-print-directory -j1 qemu-deps sam-build
+	$(MAKE) --no-print-directory -j1 qemu-deps checkov-venv sam-build
 
 # The pinned Python tools (moto, cargo-lambda + zig, SAM CLI, cfn-lint) in a project venv;
 # reinstalled only when tools/requirements.txt changes.
