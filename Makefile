@@ -9,24 +9,27 @@ export AWS_EC2_METADATA_DISABLED := true
 # Never let a developer's own AWS profile or credentials near the tests.
 unexport AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 
-.PHONY: demo test test-checks test-release-build venv toolchain fmt-check clippy cargo-test scan-secrets fuzz clean
+.PHONY: demo test test-build test-checks test-release-build venv toolchain fmt-check clippy cargo-test scan-secrets fuzz clean
 
 ## make demo: moto + seeded pool + the function under cargo lambda watch + every sample event
 demo: venv
 	tools/demo.sh
 
 ## make test: installs what it needs, then every check (SKIP_SAM_BUILD=1 skips the arm64 build)
-# Two lanes at once: the arm64 release build that ships (`sam build`, its own target
-# directory, mostly one core in its LTO step) beside the checks on the debug build, which
-# mostly wait on moto; then the shipped bootstrap's tests, which need both.
+# The debug build first (fmt, clippy, the test binaries); then two lanes at once: the checks,
+# which mostly wait on moto, beside the arm64 release build that ships (`sam build`, its own
+# target directory); then the shipped bootstrap's tests, which need both.
 test: venv toolchain
+	$(MAKE) --no-print-directory -j1 fmt-check clippy test-build
 	$(MAKE) --no-print-directory -j2 test-checks test-release-build
 	$(if $(filter 1,$(SKIP_SAM_BUILD)),@true,$(MAKE) --no-print-directory -j1 bootstrap-rehearsal)
 	@echo "make test: all checks passed"
 
+test-build:
+	cargo test --locked --all-targets --no-run
+
 test-checks:
-	$(MAKE) --no-print-directory -j1 fmt-check clippy cargo-test workflow-rehearsal scan-secrets \
-		openapi-check template-check
+	$(MAKE) --no-print-directory -j1 cargo-test workflow-rehearsal scan-secrets openapi-check template-check
 
 test-release-build:
 	$(MAKE) --no-print-directory -j1 qemu-deps checkov-venv sam-build
