@@ -118,6 +118,10 @@ pub fn secret_bound(
         {
             Ok(())
         }
+        // No invoked ARN to compare with (off Lambda, e.g. `cargo lambda watch`): the request
+        // named the secret by name (`request` refuses an ARN then), which Secrets Manager
+        // resolves in the function's own account and region.
+        (["arn", _, "secretsmanager", _, _, "secret", _], None) => Ok(()),
         _ => Err(format!(
             "the secret's ARN {arn} is not in this function's account and region"
         )),

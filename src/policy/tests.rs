@@ -586,3 +586,27 @@ fn the_onboarding_marker_needs_the_targets_groups_even_without_protected_groups(
         "an admin's request does not read the workflow's marker"
     );
 }
+
+#[test]
+fn a_secret_binds_by_its_reported_name_and_home() {
+    let c = config(&[("PASSWORD_SECRET_PREFIX", "onboarding/")]);
+    let home = crate::request::FunctionHome::from_function_arn("arn:aws:lambda:eu-west-1:123456789012:function:f");
+    let arn = |region: &str, name: &str| format!("arn:aws:secretsmanager:{region}:123456789012:secret:{name}-AbCdEf");
+    let own = arn("eu-west-1", "onboarding/john");
+    assert_eq!(secret_bound(&c, "john", home.as_ref(), "onboarding/john", &own), Ok(()));
+    // A partial ARN naming the start of another user's secret: the reported name is that user's.
+    let other = arn("eu-west-1", "onboarding/john-smith1");
+    assert!(secret_bound(&c, "john", home.as_ref(), "onboarding/john-smith1", &other).is_err());
+    // Reported in another region than the function's.
+    assert!(secret_bound(
+        &c,
+        "john",
+        home.as_ref(),
+        "onboarding/john",
+        &arn("us-east-1", "onboarding/john")
+    )
+    .is_err());
+    // Off Lambda there is no invoked ARN: the id was a name, resolved in the function's own home.
+    assert_eq!(secret_bound(&c, "john", None, "onboarding/john", &own), Ok(()));
+    assert!(secret_bound(&c, "john", None, "onboarding/john", "not an arn").is_err());
+}
