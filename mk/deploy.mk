@@ -39,10 +39,9 @@ sam-validate: venv
 # tools/requirements-checkov.txt changes.
 CHECKOV_VENV ?= .venv-checkov
 checkov-venv: $(CHECKOV_VENV)/.installed
-$(CHECKOV_VENV)/.installed: tools/requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
-	$(CHECKOV_VENV)/bin/pip install -q --disable-pip-version-check -r tools/requirements-checkov.txt
+$(CHECKOV_VENV)/.installed: tools/requirements-checkov.txt | venv
+	$(VENV)/bin/uv venv -q --clear --python $(PYTHON) $(CHECKOV_VENV)
+	$(VENV)/bin/uv pip install -q --python $(CHECKOV_VENV)/bin/python --compile-bytecode -r tools/requirements-checkov.txt
 	touch $@
 
 # Offline: no API key, nothing fetched from the vendor's platform (--skip-download), no
@@ -60,7 +59,7 @@ openapi-check: venv
 
 # The template's effect per parameter, and IAM per entry point (tests/template_*.rs).
 template-tests:
-	cargo test --locked --test template_iam --test template_params
+	$(LINTED) cargo test --locked --test template_iam --test template_params
 template-iam-test: template-tests
 
 # Create (defaults, every option, private REST, HTTP API), change-set update, delete and
@@ -76,7 +75,7 @@ stack-rehearsal: venv
 # moto's interpreter cannot feed items at the full rate on 2 cores, and the throttles and
 # their retries are what the run must show.
 workflow-rehearsal: venv
-	$(DEPLOY_ENV) $(VENV)/bin/python tools/rehearse_workflows.py --template template.yaml \
+	$(LINTED) $(DEPLOY_ENV) $(VENV)/bin/python tools/rehearse_workflows.py --template template.yaml \
 		--instances 4 --quota-scale 0.25
 
 # 1,000 new users through the bulk state machine at Cognito's default rates, with
@@ -121,5 +120,5 @@ endif
 # them on another build (e.g. a native `cargo build --release`, without qemu's overhead).
 RELEASE_BIN ?= $(abspath tools/qemu-bootstrap.sh)
 bootstrap-rehearsal: venv qemu-deps
-	ADMIN_SET_PASSWORD_RELEASE_BIN=$(RELEASE_BIN) MOTO_SERVER=$(abspath $(VENV))/bin/moto_server \
+	$(LINTED) ADMIN_SET_PASSWORD_RELEASE_BIN=$(RELEASE_BIN) MOTO_SERVER=$(abspath $(VENV))/bin/moto_server \
 		cargo test --locked --test binary -- --ignored --nocapture

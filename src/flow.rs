@@ -7,26 +7,26 @@
 //! written once, before the Lambda deadline.
 
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime};
 
 use lambda_runtime::Diagnostic;
 use serde_json::Value;
 
-use crate::audit::{AuditRecord, PasswordSet};
+use crate::audit::AuditRecord;
 use crate::config::Config;
 use crate::directory::{ChangeEvents, Directory, SecretStore, UserStatus};
-use crate::error::{AppError, UpstreamKind};
+use crate::error::AppError;
 use crate::event::{ApiContext, EntryShape};
-use crate::metrics;
 use crate::output::Output;
 use crate::password::PasswordPolicy;
 use crate::policy::{self, Actor};
 use crate::request::{Command, FunctionHome, PasswordSource};
-use crate::response::{self, Success};
-use crate::token::{KeySource, VerifiedToken};
-use prepare::record_failure;
+use crate::response::Success;
+use crate::token::KeySource;
+use outcome::{abandoned_at_deadline, Done, Ended, Progress};
 use steps::{lock, Given};
 
+mod outcome;
 mod prepare;
 mod reset;
 mod steps;
@@ -145,19 +145,10 @@ where
         let target = command.username.as_str();
         let generated = matches!(command.password, PasswordSource::Generate);
 
-        lock(progress).phase = "look_up";
-        let (facts, pool_policy, password) = self.look_up(&actor, target, command.password).await;
-        if let Some(Ok(live)) = &facts.caller_groups {
-            lock(progress).live_groups = Some(live.clone());
-        }
-        let resolved = match &facts.target_user {
-            Some(Ok(user)) => Some((user.username.clone(), user.sub.clone())),
-            _ => None,
-        };
-        let target = resolved.as_ref().map_or(target, |(username, _)| username.as_str());
-        lock(progress).target.clone_from(&resolved);
-        policy::decide(&self.config, &actor, facts)?;
-        let given = password?;
+        let looked = self.look_up(&actor, target, command.password, progress).await;
+        let target = looked.target.as_ref().map_or(target, |user| user.username.as_str());
+        policy::decide(&self.config, &actor, looked.facts)?;
+        let (given, pool_policy) = (looked.password?, looked.pool_policy);
         let from_secret = matches!(given, Given::Secret(_));
         if let Given::Secret(secret) = &given {
             lock(progress).secret_name = Some(secret.name.clone());
@@ -177,7 +168,7 @@ where
         let sign_out = match command.sign_out {
             true => {
                 lock(progress).phase = "sign_out";
-                Some(self.sign_out(target).await)
+                Some(self.sign_out(target, "set").await)
             }
             false => None,
         };
@@ -199,150 +190,5 @@ where
             sign_out_failure: sign_out.and_then(Result::err),
             published,
         })
-    }
-}
-
-/// What the work has established that work abandoned at the Lambda deadline must still
-/// report: who the caller is, how far it got, whether the password changed and how the
-/// sign-out went. The steps note it as they go.
-#[derive(Debug, Default)]
-struct Progress {
-    /// The phase in progress: `jwks` (the token check), `look_up`, `set`, `sign_out`,
-    /// `publish`; empty before any.
-    pub phase: &'static str,
-    pub caller: Option<VerifiedToken>,
-    /// The caller's live groups, when they were looked up.
-    pub live_groups: Option<Vec<String>>,
-    /// The target's username and `sub` as Cognito returned them.
-    pub target: Option<(String, Option<String>)>,
-    /// The name Secrets Manager reported for the secret read, if one was.
-    pub secret_name: Option<String>,
-    pub password_set: PasswordSet,
-    /// The asked-for sign-out, once it ended.
-    pub sign_out: Option<Result<(), (&'static str, String)>>,
-}
-
-/// A password set, and what came after it.
-#[derive(Debug)]
-struct Done {
-    pub success: Success,
-    /// What was odd about Cognito's answer to the set (a 200 it could not read), for `detail`.
-    pub oddity: Option<String>,
-    /// Why the asked-for sign-out did not happen: its error code and the log-only detail.
-    pub sign_out_failure: Option<(&'static str, String)>,
-    /// Whether the `Password Set` event reached the bus, when one is configured.
-    pub published: Option<Result<(), String>>,
-}
-
-/// The answer for work abandoned at the Lambda deadline, from how far it got: before the set
-/// a timeout, during it an unknown outcome, after it a success that says what became of the
-/// sign-out (if asked for) and of the change event (if it was being published).
-fn abandoned_at_deadline(progress: &Progress, asked: &AuditRecord) -> Result<Done, AppError> {
-    let detail = "abandoned at the Lambda deadline before Cognito answered".to_owned();
-    match progress.password_set {
-        PasswordSet::No => Err(AppError::Upstream {
-            kind: UpstreamKind::Timeout,
-            detail,
-        }),
-        PasswordSet::Unknown => Err(AppError::SetOutcomeUnknown { detail }),
-        // A generated password is lost with the abandoned work: the admin must reset again.
-        PasswordSet::Yes => {
-            let sign_out = match (asked.sign_out, &progress.sign_out) {
-                (Some(true), None) => Some(Err(("UpstreamError", format!("AdminUserGlobalSignOut: {detail}")))),
-                (_, ended) => ended.clone(),
-            };
-            let publishing = progress.phase == "publish";
-            let target = progress.target.as_ref().map(|(username, _)| username.clone());
-            Ok(Done {
-                success: Success {
-                    username: target.or_else(|| asked.target_username.clone()).unwrap_or_default(),
-                    user_status: UserStatus::after_set(asked.permanent.unwrap_or(false)),
-                    signed_out: sign_out.as_ref().map(Result::is_ok),
-                    generated_password: None,
-                    temporary_password_expires_at: None,
-                },
-                oddity: None,
-                sign_out_failure: sign_out.and_then(Result::err),
-                published: publishing.then(|| Err("PutEvents: abandoned at the Lambda deadline".to_owned())),
-            })
-        }
-    }
-}
-
-/// One invocation's outcome: the audit record written from everything it established, and
-/// the answer.
-struct Ended {
-    pub shape: EntryShape,
-    pub record: AuditRecord,
-    pub result: Result<Done, AppError>,
-}
-
-impl Ended {
-    fn new(
-        shape: EntryShape,
-        mut record: AuditRecord,
-        progress: Progress,
-        result: Result<Done, AppError>,
-        duration: Duration,
-    ) -> Self {
-        if let Some(token) = progress.caller {
-            record.actor_sub = Some(token.sub);
-            record.actor_username = Some(token.username);
-            record.actor_groups = Some(progress.live_groups.unwrap_or(token.groups).join(","));
-            record.claimed_username = None;
-        }
-        if let Some((username, sub)) = progress.target {
-            record.target_username = Some(username);
-            record.target_sub = sub;
-        }
-        record.password_set = progress.password_set;
-        record.secret_name = progress.secret_name;
-        match &result {
-            Ok(done) => {
-                record.signed_out = done.success.signed_out;
-                record.detail = done.oddity.clone();
-                if let Some((code, detail)) = &done.sign_out_failure {
-                    record.sign_out_error = Some(*code);
-                    record.detail = Some(match record.detail.take() {
-                        Some(oddity) => format!("{oddity}; {detail}"),
-                        None => detail.clone(),
-                    });
-                }
-                record.event_published = done.published.as_ref().map(Result::is_ok);
-                record.event_error = done.published.clone().and_then(Result::err);
-            }
-            Err(err) => record_failure(&mut record, err),
-        }
-        record.duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
-        Self { shape, record, result }
-    }
-
-    /// The EMF metrics document, as one line.
-    fn metrics_line(&self, namespace: &str) -> String {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis());
-        let (r, publish_failed) = (&self.record, self.record.event_published == Some(false));
-        metrics::emf_document(
-            namespace,
-            r.outcome,
-            self.shape,
-            r.action,
-            r.code,
-            publish_failed,
-            now_ms,
-        )
-        .to_string()
-    }
-
-    /// The answer in the caller's shape, with the request id the caller can quote.
-    fn response(&self, cors_allow_origin: Option<&str>) -> Result<Value, Diagnostic> {
-        let request_id = self
-            .record
-            .api_request_id
-            .as_ref()
-            .unwrap_or(&self.record.lambda_request_id);
-        let result = self.result.as_ref().map(|done| &done.success);
-        response::render(self.shape, result, request_id, cors_allow_origin)
     }
 }

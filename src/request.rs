@@ -302,7 +302,7 @@ pub fn parse_direct(
     config: &Config,
     payload: &Map<String, Value>,
     home: Option<&FunctionHome>,
-) -> Result<(SetPassword, IamContext), AppError> {
+) -> Result<SetPassword, AppError> {
     if payload.contains_key("generate") {
         return Err(AppError::invalid(
             "generate",
@@ -336,18 +336,16 @@ pub fn parse_direct(
             ))
         }
     };
-    let iam = IamContext {
-        requested_by: optional_label(payload, "requestedBy")?,
-        correlation_id: optional_label(payload, "correlationId")?,
-    };
-    let command = SetPassword {
+    // The labels are audited from `iam_labels`; an invalid one refuses the request.
+    optional_label(payload, "requestedBy")?;
+    optional_label(payload, "correlationId")?;
+    Ok(SetPassword {
         username,
         password,
         permanent: bool_field(payload, "permanent")?,
         sign_out: bool_field(payload, "signOut")?,
         reason: reason_field(config, payload)?,
-    };
-    Ok((command, iam))
+    })
 }
 
 fn reject_unknown_fields(object: &Map<String, Value>, allowed: &[&str], what: &str) -> Result<(), AppError> {
@@ -505,7 +503,7 @@ mod tests {
         FunctionHome::from_function_arn("arn:aws:lambda:eu-west-1:123456789012:function:f:live").unwrap()
     }
 
-    fn parse_direct(config: &Config, payload: &Map<String, Value>) -> Result<(SetPassword, IamContext), AppError> {
+    fn parse_direct(config: &Config, payload: &Map<String, Value>) -> Result<SetPassword, AppError> {
         super::parse_direct(config, payload, Some(&home()))
     }
 
@@ -630,7 +628,9 @@ mod tests {
     #[test]
     fn direct_payload_carries_audit_labels() {
         let payload = json!({"username": "bob", "password": "Temp-Passw0rd", "requestedBy": "onboarding", "correlationId": "exec-42"});
-        let (cmd, iam) = parse_direct(&config(None), &object(payload)).unwrap();
+        let payload = object(payload);
+        let cmd = parse_direct(&config(None), &payload).unwrap();
+        let iam = iam_labels(&payload);
         assert_eq!(cmd.username.as_str(), "bob");
         assert_eq!(iam.requested_by.as_deref(), Some("onboarding"));
         assert_eq!(iam.correlation_id.as_deref(), Some("exec-42"));
@@ -714,7 +714,7 @@ mod tests {
         let payload = object(json!({"username": "bob", "passwordSecretId": "onboarding/bob"}));
         let msg = message(parse_direct(&config(None), &payload));
         assert!(msg.contains("not enabled"), "{msg}");
-        let (cmd, _) = parse_direct(&config(Some("onboarding/")), &payload).unwrap();
+        let cmd = parse_direct(&config(Some("onboarding/")), &payload).unwrap();
         assert!(matches!(cmd.password, PasswordSource::SecretRef(ref id) if id == "onboarding/bob"));
         let arn = object(
             json!({"username": "bob", "passwordSecretId": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:onboarding/bob-AbCdEf"}),
@@ -811,7 +811,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(cmd.reason.unwrap().as_str(), "INC-4711");
-        let (cmd, _) = parse_direct(
+        let cmd = parse_direct(
             &c,
             &object(json!({"username": "bob", "password": "Temp-Passw0rd", "reason": "onboarding"})),
         )

@@ -353,8 +353,6 @@ def rehearse(r: Rehearsal) -> None:
         r.check("ADMIN_CLIENT_IDS" not in wf_env, "workflow function has no ADMIN_CLIENT_IDS")
         r.check("PASSWORD_SECRET_PREFIX" not in wf_env, "no PASSWORD_SECRET_PREFIX by default")
         r.check("EVENT_BUS_NAME" not in api_env, "no EVENT_BUS_NAME by default")
-        for env, who in ((api_env, "API"), (wf_env, "workflow")):
-            r.check("VERIFY_CALLER_GROUPS" not in env, f"{who} function: VERIFY_CALLER_GROUPS is gone")
         res = r.resources("asp-default")
         alias_arn = res.get("WorkflowFunctionAliaslive", {}).get("PhysicalResourceId", "")
         r.check(alias_arn.endswith(":live"), f"workflow alias live exists ({alias_arn})")

@@ -92,7 +92,7 @@ pub fn prepare(config: &Config, raw_event: &str, invocation: &Invocation) -> Pre
             record.requested_by = iam.requested_by.map(|s| event::audit_label(&s));
             record.correlation_id = iam.correlation_id.map(|s| event::audit_label(&s));
             let home = FunctionHome::from_function_arn(&invocation.function_arn);
-            request::parse_direct(config, &payload, home.as_ref()).map(|(command, _)| Command::Set(command))
+            request::parse_direct(config, &payload, home.as_ref()).map(Command::Set)
         }
     });
     match &command {

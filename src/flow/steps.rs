@@ -4,11 +4,11 @@ use std::future::Future;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::outcome::Progress;
 use super::App;
-use super::Progress;
 use crate::audit::{AuditRecord, PasswordSet};
 use crate::change_events::{self, Change, Initiator, PasswordSetEvent, RequestIds};
-use crate::directory::{ChangeEvents, Directory, SecretStore, SetAccepted, StoredSecret};
+use crate::directory::{ChangeEvents, Directory, SecretStore, SetAccepted, StoredSecret, UserRecord};
 use crate::error::{AppError, UpstreamKind};
 use crate::event::ApiContext;
 use crate::password::{self, PasswordPolicy, Reason};
@@ -47,13 +47,16 @@ where
     }
 
     /// The look-ups the policy needs, the pool's password policy and the secret: one
-    /// concurrent round.
+    /// concurrent round. What it established about the caller's live groups and the target
+    /// (as Cognito resolved it, which every later step uses) is noted for the audit line.
     pub(super) async fn look_up(
         &self,
         actor: &Actor,
         target: &str,
         password: PasswordSource,
-    ) -> (Facts, Option<PasswordPolicy>, Result<Given, AppError>) {
+        progress: &Mutex<Progress>,
+    ) -> LookedUp {
+        lock(progress).phase = "look_up";
         let lookups = policy::lookups(&self.config, actor);
         let caller = match actor {
             Actor::Admin(token) => token.username.as_str(),
@@ -69,13 +72,22 @@ where
             self.pool_policy(),
             self.resolve_password(password),
         );
+        let target = target_user.as_ref().and_then(|user| user.as_ref().ok().cloned());
+        let mut noted = lock(progress);
+        noted.live_groups = caller_groups.as_ref().and_then(|groups| groups.as_ref().ok().cloned());
+        noted.target = target.as_ref().map(|user| (user.username.clone(), user.sub.clone()));
         let facts = Facts {
             caller_groups,
             caller_user,
             target_groups,
             target_user,
         };
-        (facts, pool_policy, password)
+        LookedUp {
+            facts,
+            pool_policy,
+            password,
+            target,
+        }
     }
 
     /// The password to set (the given one, the secret's once it is bound to the target, or
@@ -141,14 +153,18 @@ where
         result
     }
 
-    /// The global sign-out, after the set. The password is set: a failure is reported (its
-    /// code and detail), not turned into an error that invites a retry of the set (which
-    /// password history would refuse).
-    pub(super) async fn sign_out(&self, target: &str) -> Result<(), (&'static str, String)> {
+    /// The global sign-out, after the set or the reset (`after`). The password is set or the
+    /// code is on its way: a failure is reported (its code and detail), not turned into an
+    /// error that invites a retry (which password history would refuse, or which would only
+    /// send another code).
+    pub(super) async fn sign_out(&self, target: &str, after: &str) -> Result<(), (&'static str, String)> {
         let signed_out = self.directory.global_sign_out(&self.config.user_pool_id, target).await;
         signed_out.map_err(|err| {
             let detail = err.detail().map_or_else(|| err.to_string(), str::to_owned);
-            (err.code(), format!("AdminUserGlobalSignOut after the set: {detail}"))
+            (
+                err.code(),
+                format!("AdminUserGlobalSignOut after the {after}: {detail}"),
+            )
         })
     }
 
@@ -224,6 +240,15 @@ where
             }
         }
     }
+}
+
+/// The look-up round's results.
+pub(super) struct LookedUp {
+    pub facts: Facts,
+    pub pool_policy: Option<PasswordPolicy>,
+    pub password: Result<Given, AppError>,
+    /// The target as Cognito resolved it, if it did.
+    pub target: Option<UserRecord>,
 }
 
 /// Where the password comes from, once the secret (if any) has been read.
