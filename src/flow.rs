@@ -21,7 +21,6 @@ use crate::output::Output;
 use crate::password::PasswordPolicy;
 use crate::policy::{self, Actor};
 use crate::request::{Command, FunctionHome, PasswordSource};
-use crate::response::Success;
 use crate::token::KeySource;
 use outcome::{abandoned_at_deadline, Done, Ended, Progress};
 use steps::{lock, Given};
@@ -80,14 +79,8 @@ where
         let started = Instant::now();
         let prepared = prepare(&self.config, raw_event, invocation);
         if let Err(refusal) = policy::require_alias(&self.config, &invocation.function_arn) {
-            let refused = Err(refusal.error());
-            let mut ended = Ended::new(
-                prepared.shape,
-                prepared.record,
-                Progress::default(),
-                refused,
-                started.elapsed(),
-            );
+            let (refused, progress) = (Err(refusal.error()), Progress::default());
+            let mut ended = Ended::new(prepared.shape, prepared.record, progress, refused, started.elapsed());
             ended.record.detail = Some(refusal.detail());
             return ended;
         }
@@ -178,17 +171,10 @@ where
         let published = self
             .publish(&actor, target, command.reason, generated, signed_out, asked)
             .await;
-        Ok(Done {
-            success: Success {
-                username: target.to_owned(),
-                user_status: UserStatus::after_set(command.permanent),
-                signed_out,
-                generated_password: generated.then_some(password),
-                temporary_password_expires_at: expires_at,
-            },
-            oddity: accepted.oddity,
-            sign_out_failure: sign_out.and_then(Result::err),
-            published,
-        })
+        let mut done = Done::new(target, UserStatus::after_set(command.permanent), sign_out, published);
+        done.success.generated_password = generated.then_some(password);
+        done.success.temporary_password_expires_at = expires_at;
+        done.oddity = accepted.oddity;
+        Ok(done)
     }
 }

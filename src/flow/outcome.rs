@@ -33,7 +33,7 @@ pub(super) struct Progress {
     pub secret_name: Option<String>,
     pub password_set: PasswordSet,
     /// The asked-for sign-out, once it ended.
-    pub sign_out: Option<Result<(), (&'static str, String)>>,
+    pub sign_out: Option<SignOut>,
 }
 
 /// A password set, and what came after it.
@@ -47,6 +47,35 @@ pub(super) struct Done {
     /// Whether the `Password Set` event reached the bus, when one is configured.
     pub published: Option<Result<(), String>>,
 }
+
+impl Done {
+    /// A finished change: the user's status after it, and what became of the asked-for
+    /// sign-out and of the change event.
+    pub(super) fn new(
+        username: &str,
+        status: UserStatus,
+        sign_out: Option<SignOut>,
+        published: Option<Result<(), String>>,
+    ) -> Self {
+        let success = Success {
+            username: username.to_owned(),
+            user_status: status,
+            signed_out: sign_out.as_ref().map(Result::is_ok),
+            generated_password: None,
+            temporary_password_expires_at: None,
+        };
+        let sign_out_failure = sign_out.and_then(Result::err);
+        Self {
+            success,
+            oddity: None,
+            sign_out_failure,
+            published,
+        }
+    }
+}
+
+/// How an asked-for sign-out ended: its error code and the log-only detail if it failed.
+pub(super) type SignOut = Result<(), (&'static str, String)>;
 
 /// The answer for work abandoned at the Lambda deadline, from how far it got: before the set
 /// a timeout, during it an unknown outcome, after it a success that says what became of the
@@ -65,20 +94,12 @@ pub(super) fn abandoned_at_deadline(progress: &Progress, asked: &AuditRecord) ->
                 (Some(true), None) => Some(Err(("UpstreamError", format!("AdminUserGlobalSignOut: {detail}")))),
                 (_, ended) => ended.clone(),
             };
-            let publishing = progress.phase == "publish";
             let target = progress.target.as_ref().map(|(username, _)| username.clone());
-            Ok(Done {
-                success: Success {
-                    username: target.or_else(|| asked.target_username.clone()).unwrap_or_default(),
-                    user_status: UserStatus::after_set(asked.permanent.unwrap_or(false)),
-                    signed_out: sign_out.as_ref().map(Result::is_ok),
-                    generated_password: None,
-                    temporary_password_expires_at: None,
-                },
-                oddity: None,
-                sign_out_failure: sign_out.and_then(Result::err),
-                published: publishing.then(|| Err("PutEvents: abandoned at the Lambda deadline".to_owned())),
-            })
+            let username = target.or_else(|| asked.target_username.clone()).unwrap_or_default();
+            let status = UserStatus::after_set(asked.permanent.unwrap_or(false));
+            let publishing = progress.phase == "publish";
+            let published = publishing.then(|| Err("PutEvents: abandoned at the Lambda deadline".to_owned()));
+            Ok(Done::new(&username, status, sign_out, published))
         }
     }
 }

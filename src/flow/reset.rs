@@ -11,7 +11,6 @@ use crate::directory::{ChangeEvents, Directory, SecretStore, UserStatus};
 use crate::error::AppError;
 use crate::policy::{self, Actor};
 use crate::request::{PasswordSource, ResetPassword};
-use crate::response::Success;
 use crate::token::KeySource;
 
 impl<D, S, K, E> App<D, S, K, E>
@@ -44,17 +43,6 @@ where
         let published = self
             .publish(actor, target, reset.reason, false, signed_out, asked)
             .await;
-        Ok(Done {
-            success: Success {
-                username: target.to_owned(),
-                user_status: UserStatus::after_reset(),
-                signed_out,
-                generated_password: None,
-                temporary_password_expires_at: None,
-            },
-            oddity: None,
-            sign_out_failure: sign_out.and_then(Result::err),
-            published,
-        })
+        Ok(Done::new(target, UserStatus::after_reset(), sign_out, published))
     }
 }

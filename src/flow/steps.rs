@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::outcome::Progress;
+use super::outcome::{Progress, SignOut};
 use super::App;
 use crate::audit::{AuditRecord, PasswordSet};
 use crate::change_events::{self, Change, Initiator, PasswordSetEvent, RequestIds};
@@ -157,7 +157,7 @@ where
     /// code is on its way: a failure is reported (its code and detail), not turned into an
     /// error that invites a retry (which password history would refuse, or which would only
     /// send another code).
-    pub(super) async fn sign_out(&self, target: &str, after: &str) -> Result<(), (&'static str, String)> {
+    pub(super) async fn sign_out(&self, target: &str, after: &str) -> SignOut {
         let signed_out = self.directory.global_sign_out(&self.config.user_pool_id, target).await;
         signed_out.map_err(|err| {
             let detail = err.detail().map_or_else(|| err.to_string(), str::to_owned);
