@@ -27,15 +27,6 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Success => "success",
-            Self::Denied => "denied",
-            Self::Invalid => "invalid",
-            Self::Failed => "failed",
-        }
-    }
-
     /// The metric this outcome counts towards.
     pub fn metric_name(self) -> &'static str {
         match self {

@@ -3,22 +3,18 @@
 //!
 //! Why our own and not aws-smithy-http-client's: in one interleaved run (30 cold starts each,
 //! a loaded 2-core machine) against the SDK's client configured at its best (rustls on ring,
-//! only the five Amazon Trust Services roots as PEM, one connector shared with the JWKS
-//! fetch), the cold CPU is the same within noise (6.2 vs 5.9 ms over http, 7.6 vs 7.3 ms over
-//! TLS, 5 handshakes each), but the SDK's client brings HTTP/2 (h2, offered by ALPN, not
-//! optional) and proxy support: the x86_64 zip is 2.20 MB with it and 1.98 MB with this
-//! connector, which keeps it under the 2.0 MB target, and peak RSS 0.6 MB lower. Unless
-//! `SSL_CERT_FILE` or `SSL_CERT_DIR` is set, the trust anchors are Mozilla's, compiled in
-//! (`webpki-roots`): nothing to read or parse at start-up. When either is set (a local TLS
-//! emulator's CA, an inspecting proxy), exactly what they name is trusted.
-//! docs/performance.md, "Levers".
+//! the five Amazon Trust Services roots, one connector shared with the JWKS fetch), the cold
+//! CPU is the same within noise (6.2 vs 5.9 ms over http, 7.6 vs 7.3 ms over TLS, 5
+//! handshakes each), but the SDK's client brings HTTP/2 (h2, offered by ALPN, not optional)
+//! and proxy support: 0.22 MB more zip, which this connector keeps under the 2.0 MB target,
+//! and 0.6 MB more peak RSS. docs/performance.md, "The HTTP client".
 //!
-//! The embedded roots are the `webpki-roots` crate's data (Mozilla's CA list), distributed
-//! under CDLA-Permissive-2.0: its text is `webpki-roots.LICENSE` beside this file, and it goes
-//! with any shared copy of the binary.
+//! Trust anchors: unless `SSL_CERT_FILE` or `SSL_CERT_DIR` is set, the Amazon Trust Services
+//! roots compiled in (`amazon_roots`): nothing to read or parse at start-up. When either is
+//! set (a local TLS emulator's CA, an inspecting proxy), exactly what they name is trusted.
 //!
 //! Failures are classified as the SDK's connector does (timeout, I/O, our request, other), so
-//! the orchestrator's retries and `upstream::map_sdk_error` see the same kinds.
+//! the orchestrator's retries and `directory::sdk_errors::map_sdk_error` see the same kinds.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -45,7 +41,7 @@ type Tls = hyper_rustls::HttpsConnector<TcpConnector>;
 /// Where the trust anchors came from, for the log line and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RootSource {
-    /// Mozilla's roots compiled into the binary (`webpki-roots`).
+    /// Amazon Trust Services' roots, compiled into the binary (`amazon_roots`).
     Embedded,
     /// The PEM files `SSL_CERT_FILE` / `SSL_CERT_DIR` name.
     Environment,
@@ -53,13 +49,13 @@ pub enum RootSource {
 
 /// The trust anchors: the PEM files `SSL_CERT_FILE` and `SSL_CERT_DIR` (`:`-separated
 /// directories) name when either is set, read as `rustls-native-certs` reads them; else the
-/// embedded Mozilla set. `lookup` is the environment, injectable for tests.
+/// embedded Amazon Trust Services roots. `lookup` is the environment, injectable for tests.
 pub fn root_store(lookup: impl Fn(&str) -> Option<String>) -> (rustls::RootCertStore, RootSource) {
     let file = lookup("SSL_CERT_FILE").filter(|value| !value.is_empty());
     let dirs = lookup("SSL_CERT_DIR").filter(|value| !value.is_empty());
     if file.is_none() && dirs.is_none() {
         let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            roots: amazon_roots::AMAZON_TRUST_SERVICES.to_vec(),
         };
         return (roots, RootSource::Embedded);
     }
@@ -225,5 +221,6 @@ fn find<'a, E: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<
     std::iter::successors(Some(err), |&err| err.source()).find_map(|err| err.downcast_ref::<E>())
 }
 
+mod amazon_roots;
 #[cfg(test)]
 mod tests;

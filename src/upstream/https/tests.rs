@@ -9,14 +9,29 @@ fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option
 }
 
 #[test]
-fn without_ssl_cert_variables_the_embedded_mozilla_roots_are_used_as_is() {
+fn without_ssl_cert_variables_the_embedded_amazon_roots_are_used_as_is() {
     let (roots, source) = root_store(env(&[]));
     assert_eq!(source, RootSource::Embedded);
-    assert_eq!(roots.len(), webpki_roots::TLS_SERVER_ROOTS.len());
-    assert!(roots.len() > 100, "{} roots", roots.len());
+    assert_eq!(roots.roots, amazon_roots::AMAZON_TRUST_SERVICES);
     // Empty values count as unset, as for the other variables.
     let (_, source) = root_store(env(&[("SSL_CERT_FILE", ""), ("SSL_CERT_DIR", "")]));
     assert_eq!(source, RootSource::Embedded);
+}
+
+/// The five anchors are Mozilla's entries for Amazon Trust Services' roots, byte for byte.
+#[test]
+fn the_embedded_roots_are_the_amazon_trust_services_entries_of_webpki_roots() {
+    let amazon = |anchor: &&rustls::pki_types::TrustAnchor<'_>| {
+        let subject = String::from_utf8_lossy(anchor.subject.as_ref()).into_owned();
+        subject.contains("Amazon Root CA ") || subject.contains("Starfield Services Root Certificate Authority - G2")
+    };
+    let expected: Vec<_> = webpki_roots::TLS_SERVER_ROOTS.iter().filter(amazon).collect();
+    let embedded: Vec<_> = amazon_roots::AMAZON_TRUST_SERVICES.iter().collect();
+    assert_eq!(expected.len(), 5);
+    for anchor in &embedded {
+        assert!(expected.contains(anchor), "{anchor:?} is not a webpki-roots entry");
+    }
+    assert_eq!(embedded.len(), expected.len());
 }
 
 #[test]
