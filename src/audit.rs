@@ -216,6 +216,7 @@ fn rfc3339(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use std::time::Duration;
 
     fn record() -> AuditRecord {
@@ -241,15 +242,15 @@ mod tests {
     #[test]
     fn outcomes_name_their_metric() {
         let names: Vec<_> = [Outcome::Success, Outcome::Denied, Outcome::Invalid, Outcome::Failed]
-            .map(|o| (o.as_str(), o.metric_name()))
+            .map(|o| (serde_json::to_value(o).unwrap(), o.metric_name()))
             .into();
         assert_eq!(
             names,
             [
-                ("success", "PasswordSet"),
-                ("denied", "Denied"),
-                ("invalid", "Rejected"),
-                ("failed", "Failed")
+                (json!("success"), "PasswordSet"),
+                (json!("denied"), "Denied"),
+                (json!("invalid"), "Rejected"),
+                (json!("failed"), "Failed")
             ]
         );
     }
