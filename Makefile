@@ -67,10 +67,16 @@ clippy:
 # `cargo clippy` runs (the same lints, every target, warnings denied), here with code
 # generation, so the dependencies compile once instead of once to lint and once to test.
 # Every cargo command that reuses this build runs under LINTED too, or cargo would rebuild
-# the workspace's crates without the wrapper.
+# the workspace's crates without the wrapper. CLIPPY_ARGS is written with cargo-clippy's own
+# argument separator; were it to change, `-D warnings` would become an unknown lint and the
+# warnings mere warnings, so a probe with an unused variable must fail first.
 LINTED = RUSTC_WORKSPACE_WRAPPER="$$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)" \
 	CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
+LINT_PROBE := target/lint-probe
 linted-build:
+	@mkdir -p $(LINT_PROBE) && printf 'fn main() {\n    let unused = 1;\n}\n' > $(LINT_PROBE)/main.rs
+	@if $(LINTED) sh -c '"$$RUSTC_WORKSPACE_WRAPPER" --edition 2021 --emit=metadata --out-dir $(LINT_PROBE) $(LINT_PROBE)/main.rs' 2>/dev/null; \
+		then echo "linted-build: CLIPPY_ARGS did not deny a warning (has cargo-clippy's separator changed?)"; exit 1; fi
 	$(LINTED) cargo test --locked --all-targets --no-run
 
 # Unit tests (with the property tests at their default case count), integration tests
