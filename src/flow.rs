@@ -86,8 +86,8 @@ where
         }
         let (shape, record) = (prepared.shape, &prepared.record);
         let progress = Mutex::default();
-        let home = FunctionHome::from_function_arn(&invocation.function_arn);
-        let work = self.run(shape, prepared.api, prepared.command, record, home.as_ref(), &progress);
+        let home = prepared.home.as_ref();
+        let work = self.run(shape, prepared.api, prepared.command, record, home, &progress);
         let (result, abandoned_in) = match tokio::time::timeout(invocation.budget(), work).await {
             Ok(result) => (result, None),
             Err(_) => {

@@ -50,6 +50,8 @@ pub struct Prepared {
     pub command: Result<Command, AppError>,
     /// What the event and the request say, for the audit line and the change event.
     pub(crate) record: AuditRecord,
+    /// The account and region of the ARN the function was invoked by: they bind secret ARNs.
+    pub(crate) home: Option<FunctionHome>,
 }
 
 impl Prepared {
@@ -66,6 +68,7 @@ impl Prepared {
 /// Parses the event for the configured entry points and validates the request.
 pub fn prepare(config: &Config, raw_event: &str, invocation: &Invocation) -> Prepared {
     let parsed = event::parse_event(config.entry_points, raw_event);
+    let home = FunctionHome::from_function_arn(&invocation.function_arn);
     let mut record = asked(config, &parsed, &invocation.request_id);
     let ParsedEvent { shape, api, input, .. } = parsed;
     record.action = match &input {
@@ -91,7 +94,6 @@ pub fn prepare(config: &Config, raw_event: &str, invocation: &Invocation) -> Pre
             let iam = request::iam_labels(&payload);
             record.requested_by = iam.requested_by.map(|s| event::audit_label(&s));
             record.correlation_id = iam.correlation_id.map(|s| event::audit_label(&s));
-            let home = FunctionHome::from_function_arn(&invocation.function_arn);
             request::parse_direct(config, &payload, home.as_ref()).map(Command::Set)
         }
     });
@@ -115,6 +117,7 @@ pub fn prepare(config: &Config, raw_event: &str, invocation: &Invocation) -> Pre
         api,
         command,
         record,
+        home,
     }
 }
 
